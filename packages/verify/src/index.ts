@@ -1,1 +1,7 @@
-export {};
+// @trailseal/verify: offline, synchronous verification. Trust (keys, earlier
+// checkpoints) comes in as arguments; input is attacker-controlled text.
+export type { Problem } from './problems.js';
+export { ProblemList } from './problems.js';
+export { SegmentVerifier, verifySegment, type SegmentOptions, type SegmentResult } from './segment.js';
+export { combineSegments, keyForSize, type KeyEpoch, type LogReport, type LogStart, type VerifyLogOptions } from './combine.js';
+export { verifyLog, verifyReceipt, type ReceiptOptions, type ReceiptReport } from './log.js';

@@ -1,0 +1,144 @@
+// Throughput of canonical JSON and strict parsing against the obvious
+// baselines: the `canonicalize` npm package (a common RFC 8785 implementation)
+// and the engine's own JSON.parse. Input is deterministic so runs compare.
+//
+//   npx tsc -b && node bench/dist/jcs.js
+import { performance } from 'node:perf_hooks';
+import { pathToFileURL } from 'node:url';
+import npmCanonicalize from 'canonicalize';
+import { canonicalize, parseJson } from '@trailseal/format';
+
+export interface BenchResult {
+  name: string;
+  opsPerSec: number;
+  baselineName: string;
+  baselineOpsPerSec: number;
+  ratio: number;
+}
+
+/**
+ * A realistic audit event of about 1 KiB: nested actor, source, target,
+ * transfer and authorization (with a grants array) plus free-form context.
+ * Members are in producer order, not canonical order, so sorting is measured;
+ * a few strings need escaping and some are not ASCII.
+ */
+export function sampleEvent(i = 0): Record<string, unknown> {
+  const n = String(i).padStart(6, '0');
+  return {
+    id: `evt_01JDQ4Z7W3K9X2M5R8T${n}`,
+    time: '2025-11-26T15:04:05.123Z',
+    action: 'storage.object.download',
+    outcome: 'success',
+    actor: {
+      type: 'user',
+      id: `usr_7f3a9c2e${n}`,
+      name: 'Zoë Müller-Lindqvist',
+      email: 'zoe.mueller@example.com',
+      roles: ['auditor', 'billing.viewer'],
+    },
+    source: {
+      ip: '203.0.113.42',
+      user_agent: 'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0 Safari/537.36',
+      session_id: 'ses_9b1c44d0e8f2',
+      geo: { country: 'SE', region: 'Stockholm' },
+    },
+    target: {
+      type: 'object',
+      id: 'obj_5d41402abc4b2a76',
+      name: 'reports/2025/Q3 "final" résumé.pdf',
+      tenant_path: ['acme', 'finance', 'reports'],
+    },
+    transfer: {
+      bytes: 1048576 + i,
+      sha256: 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855',
+      duration_ms: 132.75,
+      direction: 'download',
+      compressed: false,
+    },
+    authorization: {
+      decision: 'allow',
+      policy_id: 'pol_2c26b46b68ffc68f',
+      grants: [
+        { permission: 'storage.objects.get', resource: 'bucket/reports/*', via: 'role:auditor' },
+        { permission: 'storage.objects.list', resource: 'bucket/reports', via: 'role:auditor' },
+        { permission: 'billing.invoices.read', resource: '*', via: 'role:billing.viewer', expires: '2026-01-01T00:00:00Z' },
+      ],
+      mfa: true,
+    },
+    context: {
+      request_id: `req_a1b2c3d4${n}`,
+      trace: { trace_id: '4bf92f3577b34da6a3ce929d0e0e4736', span_id: '00f067aa0ba902b7', sampled: true },
+      tags: ['export', 'pii', 'quarterly'],
+      note: 'Exported via CLI\tbatch 7\nreviewed by ops',
+      retries: 0,
+      ratio: 0.3333333333333333,
+      labels: null,
+    },
+  };
+}
+
+function opsPerSecond(fn: () => unknown, seconds = 1): number {
+  let sink = 0;
+  // Warm up long enough for the optimizing compiler to settle.
+  const warmEnd = performance.now() + 250;
+  while (performance.now() < warmEnd) for (let k = 0; k < 16; k++) sink ^= fn() === undefined ? 1 : 0;
+  let ops = 0;
+  const start = performance.now();
+  const end = start + seconds * 1000;
+  let now = start;
+  let batch = 1;
+  while (now < end) {
+    for (let k = 0; k < batch; k++) sink ^= fn() === undefined ? 1 : 0;
+    ops += batch;
+    now = performance.now();
+    if (batch < 1 << 14) batch *= 2;
+  }
+  if (sink === 42) console.log('');
+  return ops / ((now - start) / 1000);
+}
+
+function row(name: string, ours: () => unknown, baselineName: string, baseline: () => unknown): BenchResult {
+  const opsPerSec = opsPerSecond(ours);
+  const baselineOpsPerSec = opsPerSecond(baseline);
+  return { name, opsPerSec, baselineName, baselineOpsPerSec, ratio: opsPerSec / baselineOpsPerSec };
+}
+
+/** Events in one JSON array, as large as fits in 1 MiB (the default maxBytes). */
+function megabyteArray(): string {
+  const parts: string[] = [];
+  let size = 2;
+  for (let i = 0; ; i++) {
+    const s = JSON.stringify(sampleEvent(i));
+    if (size + s.length + 1 > 1_000_000) break;
+    parts.push(s);
+    size += s.length + 1;
+  }
+  return `[${parts.join(',')}]`;
+}
+
+export function benchJcs(): BenchResult[] {
+  const event = sampleEvent();
+  const eventJson = canonicalize(event);
+  const big = megabyteArray();
+  return [
+    row('canonicalize (1 KiB event)', () => canonicalize(event), 'canonicalize npm', () => npmCanonicalize(event)),
+    row('parseJson (1 KiB event)', () => parseJson(eventJson), 'JSON.parse', () => JSON.parse(eventJson)),
+    row('parseJson (1 MiB array)', () => parseJson(big), 'JSON.parse', () => JSON.parse(big)),
+  ];
+}
+
+function isMain(): boolean {
+  const entry = process.argv[1];
+  return entry !== undefined && import.meta.url === pathToFileURL(entry).href;
+}
+
+if (isMain()) {
+  const bytes = canonicalize(sampleEvent()).length;
+  console.log(`event: ${bytes} bytes canonical; ${process.version}`);
+  const results = benchJcs();
+  const fmt = (n: number): string => Math.round(n).toLocaleString('en-US').padStart(11);
+  console.log(`${'benchmark'.padEnd(28)} ${'ops/s'.padStart(11)}  ${'baseline'.padEnd(17)} ${'ops/s'.padStart(11)}  ratio`);
+  for (const r of results) {
+    console.log(`${r.name.padEnd(28)} ${fmt(r.opsPerSec)}  ${r.baselineName.padEnd(17)} ${fmt(r.baselineOpsPerSec)}  ${r.ratio.toFixed(2)}x`);
+  }
+}

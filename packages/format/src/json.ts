@@ -1,0 +1,467 @@
+// A strict JSON parser for attacker-controlled input. JSON.parse accepts what
+// RFC 8259 allows but I-JSON (RFC 7493) forbids, and each of those gaps is a
+// way to make two parties see different data under one hash: duplicate member
+// names (which one wins differs between parsers), lone surrogates (no UTF-8
+// form, so no canonical bytes), integers beyond 2^53 - 1 (silently rounded).
+// It also has no depth or size limits. This parser accepts exactly the RFC
+// 8259 grammar, rejects those gaps with a stable error code, and enforces
+// limits before the work they bound.
+//
+// Objects are ordinary `{}` objects (fast in every engine, and what JSON.parse
+// returns). Every member is an own data property: a member named `__proto__`
+// is defined with Object.defineProperty, so it never reaches the
+// Object.prototype.__proto__ setter and never changes the object's prototype,
+// and names that exist on Object.prototype (`constructor`, `toString`,
+// `hasOwnProperty`, ...) are detected as duplicates only when they are own
+// members, and are also defined rather than assigned so that a frozen
+// Object.prototype (hardened JavaScript) cannot make the assignment fail.
+import { fromUtf8 } from './bytes.js';
+import { TrailsealError } from './errors.js';
+import { isWellFormedString, jsonPath } from './jcs.js';
+
+export interface JsonLimits {
+  /** Maximum size of the document in UTF-8 bytes. */
+  maxBytes?: number;
+  /** Maximum nesting of arrays and objects; the outermost one is at depth 1. */
+  maxDepth?: number;
+  /** Maximum length of one string or member name, in UTF-16 code units after unescaping. */
+  maxStringLength?: number;
+  /** Maximum number of members of one object or elements of one array. */
+  maxMembers?: number;
+}
+
+/** The limits parseJson and parseJsonBytes apply when none are given (docs/spec/canonical-json.md). */
+export const DEFAULT_JSON_LIMITS: Readonly<Required<JsonLimits>> = Object.freeze({
+  maxBytes: 1_048_576,
+  maxDepth: 32,
+  maxStringLength: 65_536,
+  maxMembers: 10_000,
+});
+
+const hasOwn = Object.hasOwn;
+const defineProperty = Object.defineProperty;
+const objectPrototype: object = Object.prototype;
+const MAX_SAFE = Number.MAX_SAFE_INTEGER;
+
+/**
+ * Parses JSON text strictly (see the file comment). Offsets in errors are
+ * UTF-16 code unit offsets into `text`.
+ */
+export function parseJson(text: string, limits?: JsonLimits): unknown {
+  const l = resolveLimits(limits);
+  // Every code unit is at least one UTF-8 byte and at most three, so the exact
+  // count is only needed between those bounds.
+  if (text.length > l.maxBytes || (text.length * 3 > l.maxBytes && utf8Length(text, text.length) > l.maxBytes)) {
+    throw tooLarge(l.maxBytes);
+  }
+  return run(text, l, false);
+}
+
+/**
+ * Parses UTF-8 JSON bytes strictly. The bytes must be well-formed UTF-8 (RFC
+ * 3629; INVALID_UTF8 otherwise) and must not start with a byte order mark,
+ * which RFC 8259 section 8.1 forbids senders to add. Offsets in errors are
+ * byte offsets.
+ */
+export function parseJsonBytes(bytes: Uint8Array, limits?: JsonLimits): unknown {
+  const l = resolveLimits(limits);
+  if (bytes.length > l.maxBytes) throw tooLarge(l.maxBytes);
+  if (bytes.length >= 3 && bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf) {
+    throw syntax('a byte order mark is not allowed (RFC 8259 section 8.1)', 0);
+  }
+  return run(fromUtf8(bytes, 'body'), l, true);
+}
+
+function resolveLimits(limits: JsonLimits | undefined): Required<JsonLimits> {
+  if (limits === undefined) return DEFAULT_JSON_LIMITS;
+  return {
+    maxBytes: limits.maxBytes ?? DEFAULT_JSON_LIMITS.maxBytes,
+    maxDepth: limits.maxDepth ?? DEFAULT_JSON_LIMITS.maxDepth,
+    maxStringLength: limits.maxStringLength ?? DEFAULT_JSON_LIMITS.maxStringLength,
+    maxMembers: limits.maxMembers ?? DEFAULT_JSON_LIMITS.maxMembers,
+  };
+}
+
+function run(text: string, limits: Required<JsonLimits>, byteOffsets: boolean): unknown {
+  const p = new Parser(text, limits);
+  try {
+    return p.document();
+  } catch (e) {
+    if (e instanceof TrailsealError) {
+      if (!byteOffsets || typeof e.details.offset !== 'number') throw e;
+      // Report where the problem is in the bytes the caller holds.
+      const offset = utf8Length(text, e.details.offset);
+      throw new TrailsealError(e.code, e.message.replace(/at offset \d+/, `at byte offset ${offset}`), { ...e.details, offset });
+    }
+    // A caller-raised maxDepth can exceed the engine's stack; that is still
+    // "nested too deeply", not a crash.
+    if (e instanceof RangeError) {
+      throw new TrailsealError('JSON_TOO_DEEP', 'JSON nesting exceeds what this engine can parse', { limit: limits.maxDepth });
+    }
+    throw e;
+  }
+}
+
+/** UTF-8 length of text[0, end): what TextEncoder would produce. */
+function utf8Length(text: string, end: number): number {
+  let n = end;
+  for (let i = 0; i < end; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 0x80) continue;
+    if (c < 0x800) n += 1;
+    else if ((c & 0xfc00) === 0xd800 && i + 1 < end && (text.charCodeAt(i + 1) & 0xfc00) === 0xdc00) {
+      n += 2; // the pair is 2 code units and 4 bytes
+      i++;
+    } else n += 2;
+  }
+  return n;
+}
+
+class Parser {
+  pos = 0;
+  // path[d] is the member name or index that leads from the container at
+  // depth d to the value being parsed; rendered only for an error.
+  readonly path: (string | number)[] = [];
+  readonly text: string;
+  readonly maxDepth: number;
+  readonly maxStringLength: number;
+  readonly maxMembers: number;
+
+  constructor(text: string, limits: Required<JsonLimits>) {
+    this.text = text;
+    this.maxDepth = limits.maxDepth;
+    this.maxStringLength = limits.maxStringLength;
+    this.maxMembers = limits.maxMembers;
+  }
+
+  document(): unknown {
+    this.skipWhitespace();
+    const v = this.value(0);
+    this.skipWhitespace();
+    if (this.pos < this.text.length) throw this.unexpected('after the JSON value');
+    return v;
+  }
+
+  // RFC 8259 section 2: ws = *( %x20 / %x09 / %x0A / %x0D ).
+  skipWhitespace(): void {
+    const text = this.text;
+    let i = this.pos;
+    for (;;) {
+      const c = text.charCodeAt(i);
+      if (c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09) i++;
+      else break;
+    }
+    this.pos = i;
+  }
+
+  /** A value at `depth` (the number of arrays and objects around it); whitespace already skipped. */
+  value(depth: number): unknown {
+    const c = this.text.charCodeAt(this.pos);
+    switch (c) {
+      case 0x22: // "
+        return this.string(depth);
+      case 0x7b: // {
+        return this.object(depth);
+      case 0x5b: // [
+        return this.array(depth);
+      case 0x74: // t
+        return this.literal('true', true);
+      case 0x66: // f
+        return this.literal('false', false);
+      case 0x6e: // n
+        return this.literal('null', null);
+      default:
+        if (c === 0x2d || (c >= 0x30 && c <= 0x39)) return this.number(depth);
+        throw this.unexpected('where a value was expected');
+    }
+  }
+
+  literal<T>(word: string, v: T): T {
+    if (!this.text.startsWith(word, this.pos)) throw this.unexpected('where a value was expected');
+    this.pos += word.length;
+    return v;
+  }
+
+  object(depth: number): Record<string, unknown> {
+    const start = this.pos;
+    if (depth >= this.maxDepth) throw this.tooDeep(depth, start);
+    const text = this.text;
+    const path = this.path;
+    const obj: Record<string, unknown> = {};
+    this.pos++;
+    this.skipWhitespace();
+    if (text.charCodeAt(this.pos) === 0x7d) {
+      this.pos++;
+      return obj;
+    }
+    let count = 0;
+    for (;;) {
+      if (text.charCodeAt(this.pos) !== 0x22) throw this.unexpected('where a member name was expected');
+      const keyAt = this.pos;
+      const key = this.string(depth);
+      path[depth] = key;
+      // RFC 7493 section 2.3: member names must be unique.
+      if (hasOwn(obj, key)) {
+        const field = jsonPath(path, depth + 1);
+        throw new TrailsealError('JSON_DUPLICATE_KEY', `duplicate member name at offset ${keyAt}: ${field}`, { field, offset: keyAt });
+      }
+      if (++count > this.maxMembers) throw this.tooMany(depth, keyAt);
+      this.skipWhitespace();
+      if (text.charCodeAt(this.pos) !== 0x3a) throw this.unexpected('where ":" was expected');
+      this.pos++;
+      this.skipWhitespace();
+      const v = this.value(depth + 1);
+      if (key in objectPrototype) defineProperty(obj, key, { value: v, writable: true, enumerable: true, configurable: true });
+      else obj[key] = v;
+      this.skipWhitespace();
+      const c = text.charCodeAt(this.pos);
+      this.pos++;
+      if (c === 0x2c) this.skipWhitespace();
+      else if (c === 0x7d) return obj;
+      else {
+        this.pos--;
+        throw this.unexpected('where "," or "}" was expected');
+      }
+    }
+  }
+
+  array(depth: number): unknown[] {
+    const start = this.pos;
+    if (depth >= this.maxDepth) throw this.tooDeep(depth, start);
+    const text = this.text;
+    const path = this.path;
+    const arr: unknown[] = [];
+    this.pos++;
+    this.skipWhitespace();
+    if (text.charCodeAt(this.pos) === 0x5d) {
+      this.pos++;
+      return arr;
+    }
+    for (let i = 0; ; i++) {
+      if (i >= this.maxMembers) throw this.tooMany(depth, this.pos);
+      path[depth] = i;
+      arr.push(this.value(depth + 1));
+      this.skipWhitespace();
+      const c = text.charCodeAt(this.pos);
+      this.pos++;
+      if (c === 0x2c) this.skipWhitespace();
+      else if (c === 0x5d) return arr;
+      else {
+        this.pos--;
+        throw this.unexpected('where "," or "]" was expected');
+      }
+    }
+  }
+
+  /**
+   * A string (value or member name) starting at the opening quote. The common
+   * case, no escapes, is one scan and one slice.
+   */
+  string(depth: number): string {
+    const text = this.text;
+    const n = text.length;
+    const start = this.pos + 1;
+    let i = start;
+    while (i < n) {
+      const c = text.charCodeAt(i);
+      if (c === 0x22) {
+        this.pos = i + 1;
+        if (i - start > this.maxStringLength) throw this.stringTooLong(depth, start - 1);
+        return text.slice(start, i);
+      }
+      if (c === 0x5c || c < 0x20) break;
+      if ((c & 0xf800) === 0xd800) {
+        // Raw surrogates only occur in text that did not come from UTF-8. A
+        // pair is fine; anything else is judged on the decoded string.
+        if (c <= 0xdbff && (text.charCodeAt(i + 1) & 0xfc00) === 0xdc00) i++;
+        else break;
+      }
+      i++;
+    }
+    return this.stringWithEscapes(depth, start, i);
+  }
+
+  /** Continues a string at `i`, the first escape or control character after `start`. */
+  stringWithEscapes(depth: number, start: number, i: number): string {
+    const text = this.text;
+    const n = text.length;
+    let out = text.slice(start, i);
+    let runStart = i;
+    let surrogates = false;
+    while (i < n) {
+      const c = text.charCodeAt(i);
+      if (c === 0x22) {
+        out += text.slice(runStart, i);
+        this.pos = i + 1;
+        // RFC 7493 section 2.1: the decoded string must be well-formed UTF-16,
+        // however its surrogates were spelled (escaped or raw).
+        if (surrogates && !isWellFormedString(out)) throw this.loneSurrogate(depth, start - 1);
+        if (out.length > this.maxStringLength) throw this.stringTooLong(depth, start - 1);
+        return out;
+      }
+      if (c < 0x20) {
+        this.pos = i;
+        throw this.syntaxHere('control character U+' + hex4(c) + ' must be escaped in a string (RFC 8259 section 7)');
+      }
+      if ((c & 0xf800) === 0xd800) surrogates = true;
+      if (c !== 0x5c) {
+        i++;
+        continue;
+      }
+      out += text.slice(runStart, i);
+      const e = text.charCodeAt(i + 1);
+      let decoded: string;
+      switch (e) {
+        case 0x22: decoded = '"'; break;
+        case 0x5c: decoded = '\\'; break;
+        case 0x2f: decoded = '/'; break;
+        case 0x62: decoded = '\b'; break;
+        case 0x66: decoded = '\f'; break;
+        case 0x6e: decoded = '\n'; break;
+        case 0x72: decoded = '\r'; break;
+        case 0x74: decoded = '\t'; break;
+        case 0x75: {
+          const u = hexValue(text, i + 2);
+          if (u < 0) {
+            this.pos = i;
+            throw this.syntaxHere('\\u must be followed by four hex digits');
+          }
+          if ((u & 0xf800) === 0xd800) surrogates = true;
+          decoded = String.fromCharCode(u);
+          i += 4;
+          break;
+        }
+        default:
+          this.pos = i;
+          throw this.syntaxHere('invalid escape sequence (RFC 8259 section 7)');
+      }
+      out += decoded;
+      i += 2;
+      runStart = i;
+      if (out.length > this.maxStringLength) throw this.stringTooLong(depth, start - 1);
+    }
+    this.pos = start - 1;
+    throw this.syntaxHere('unterminated string');
+  }
+
+  // RFC 8259 section 6: -? (0 | [1-9][0-9]*) (. [0-9]+)? ([eE] [+-]? [0-9]+)?
+  number(depth: number): number {
+    const text = this.text;
+    const start = this.pos;
+    let i = start;
+    let c = text.charCodeAt(i);
+    const negative = c === 0x2d;
+    if (negative) c = text.charCodeAt(++i);
+    // Integers of up to 15 digits are exact in a double; accumulate them
+    // directly instead of slicing and converting.
+    let int = 0;
+    const digitsStart = i;
+    if (c === 0x30) {
+      c = text.charCodeAt(++i);
+      if (c >= 0x30 && c <= 0x39) {
+        this.pos = i - 1;
+        throw this.syntaxHere('leading zeros are not allowed (RFC 8259 section 6)');
+      }
+    } else if (c >= 0x31 && c <= 0x39) {
+      do {
+        int = int * 10 + (c - 0x30);
+        c = text.charCodeAt(++i);
+      } while (c >= 0x30 && c <= 0x39);
+    } else {
+      this.pos = i;
+      throw this.syntaxHere('a digit must follow "-"');
+    }
+    const intDigits = i - digitsStart;
+    let integer = true;
+    if (c === 0x2e) {
+      integer = false;
+      c = text.charCodeAt(++i);
+      if (!(c >= 0x30 && c <= 0x39)) {
+        this.pos = i;
+        throw this.syntaxHere('a digit must follow the decimal point');
+      }
+      do c = text.charCodeAt(++i);
+      while (c >= 0x30 && c <= 0x39);
+    }
+    if (c === 0x65 || c === 0x45) {
+      integer = false;
+      c = text.charCodeAt(++i);
+      if (c === 0x2b || c === 0x2d) c = text.charCodeAt(++i);
+      if (!(c >= 0x30 && c <= 0x39)) {
+        this.pos = i;
+        throw this.syntaxHere('a digit must follow the exponent');
+      }
+      do c = text.charCodeAt(++i);
+      while (c >= 0x30 && c <= 0x39);
+    }
+    this.pos = i;
+    if (integer && intDigits <= 15) return negative ? -int : int;
+    const v = Number(text.slice(start, i));
+    // RFC 7493 section 2.2: numbers must be IEEE 754 doubles, and integers must
+    // be exact; anything else would be silently changed by parsing.
+    if (integer ? v > MAX_SAFE || v < -MAX_SAFE : v - v !== 0) {
+      const field = jsonPath(this.path, depth);
+      const why = integer ? 'an integer outside +-(2^53-1) loses precision' : 'the number overflows to infinity';
+      throw new TrailsealError('JSON_NUMBER_RANGE', `number out of range at offset ${start}${field === '' ? '' : ` (${field})`}: ${why}`, { field, offset: start });
+    }
+    return v;
+  }
+
+  unexpected(where: string): TrailsealError {
+    const c = this.text.charCodeAt(this.pos);
+    if (c !== c) return this.syntaxHere(`unexpected end of input ${where}`);
+    const shown = c >= 0x21 && c <= 0x7e ? `"${String.fromCharCode(c)}"` : `U+${hex4(c)}`;
+    return this.syntaxHere(`unexpected ${shown} ${where}`);
+  }
+
+  syntaxHere(why: string): TrailsealError {
+    return syntax(why, this.pos);
+  }
+
+  tooDeep(depth: number, offset: number): TrailsealError {
+    const field = jsonPath(this.path, depth);
+    return new TrailsealError('JSON_TOO_DEEP', `JSON nests deeper than ${this.maxDepth} at offset ${offset}`, { field, offset, limit: this.maxDepth });
+  }
+
+  tooMany(depth: number, offset: number): TrailsealError {
+    const field = jsonPath(this.path, depth);
+    return new TrailsealError('JSON_TOO_LARGE', `${field === '' ? 'the value' : field} has more than ${this.maxMembers} members at offset ${offset}`, { field, offset, limit: this.maxMembers });
+  }
+
+  stringTooLong(depth: number, offset: number): TrailsealError {
+    const field = jsonPath(this.path, depth);
+    return new TrailsealError('JSON_TOO_LARGE', `string longer than ${this.maxStringLength} at offset ${offset}${field === '' ? '' : ` (${field})`}`, { field, offset, limit: this.maxStringLength });
+  }
+
+  loneSurrogate(depth: number, offset: number): TrailsealError {
+    const field = jsonPath(this.path, depth);
+    return new TrailsealError('JSON_LONE_SURROGATE', `string with an unpaired surrogate at offset ${offset}${field === '' ? '' : ` (${field})`} (RFC 7493 section 2.1)`, { field, offset });
+  }
+}
+
+/** The value of four hex digits at text[i, i+4), or -1. */
+function hexValue(text: string, i: number): number {
+  let v = 0;
+  for (let k = i; k < i + 4; k++) {
+    const c = text.charCodeAt(k);
+    let d: number;
+    if (c >= 0x30 && c <= 0x39) d = c - 0x30;
+    else if (c >= 0x61 && c <= 0x66) d = c - 0x57;
+    else if (c >= 0x41 && c <= 0x46) d = c - 0x37;
+    else return -1;
+    v = (v << 4) | d;
+  }
+  return v;
+}
+
+function hex4(c: number): string {
+  return c.toString(16).toUpperCase().padStart(4, '0');
+}
+
+function syntax(why: string, offset: number): TrailsealError {
+  return new TrailsealError('JSON_SYNTAX', `JSON syntax error at offset ${offset}: ${why}`, { offset });
+}
+
+function tooLarge(limit: number): TrailsealError {
+  return new TrailsealError('JSON_TOO_LARGE', `JSON document larger than ${limit} bytes`, { limit });
+}

@@ -1,0 +1,42 @@
+// RFC 6962 section 2.1 (RFC 9162 section 2.1.1) hashing with SHA-256. The one
+// byte prefixes separate leaves from interior nodes so that no leaf can be
+// passed off as a subtree (second-preimage resistance of the tree).
+
+import { utf8 } from '../bytes.js';
+import { cryptoProvider, type Bytes } from '../crypto/provider.js';
+
+export const HASH_SIZE = 32;
+
+/** SHA-256(0x00 || data). A string stands for its UTF-8 bytes. */
+export function leafHash(data: Bytes): Uint8Array {
+  const d = typeof data === 'string' ? utf8(data) : data;
+  // One contiguous buffer: the Node.js provider hashes a single part with the
+  // one-shot API, which is markedly faster than a streaming hash object.
+  const buf = new Uint8Array(1 + d.length);
+  buf.set(d, 1);
+  return cryptoProvider().sha256(buf);
+}
+
+/** SHA-256(0x01 || left || right). */
+export function nodeHash(left: Uint8Array, right: Uint8Array): Uint8Array {
+  const buf = new Uint8Array(1 + left.length + right.length);
+  buf[0] = 1;
+  buf.set(left, 1);
+  buf.set(right, 1 + left.length);
+  return cryptoProvider().sha256(buf);
+}
+
+/** MTH({}) = SHA-256 of the empty string: the root of the empty tree. */
+export function emptyRoot(): Uint8Array {
+  return cryptoProvider().sha256(new Uint8Array(0));
+}
+
+/** Hash of the RFC 6962 subtree formed by perfect subtrees, left to right, given as hashes[from..to). */
+export function foldRight(hashes: readonly Uint8Array[], from: number, to: number): Uint8Array {
+  // In the RFC tree a range that starts on a boundary aligned to its own size
+  // splits its perfect subtrees off from the left, so the hash folds from the
+  // right: h0 (h1 (h2 h3)).
+  let h = hashes[to - 1]!;
+  for (let i = to - 2; i >= from; i--) h = nodeHash(hashes[i]!, h);
+  return h;
+}

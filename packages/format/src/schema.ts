@@ -1,0 +1,122 @@
+// A small declarative schema for the event record. The validator walks the
+// schema once and reports EVERY bad field path (not just the first), each with
+// a stable code; docs/spec/event-record.md documents the same table.
+import type { ErrorCode, FieldError } from './errors.js';
+import { isWellFormedString } from './jcs.js';
+
+export type Schema =
+  | { readonly kind: 'string'; readonly max: number; readonly min?: number; readonly check?: (s: string) => boolean; readonly format?: string }
+  | { readonly kind: 'enum'; readonly values: readonly string[] }
+  | { readonly kind: 'integer'; readonly min: number; readonly max: number }
+  | { readonly kind: 'boolean' }
+  | { readonly kind: 'array'; readonly items: Schema; readonly max: number }
+  | { readonly kind: 'object'; readonly fields: Readonly<Record<string, Field>> }
+  | { readonly kind: 'free'; readonly check: (v: unknown, path: string, out: FieldError[]) => void };
+
+export interface Field {
+  readonly schema: Schema;
+  readonly required?: boolean;
+}
+
+export const str = (max: number, check?: (s: string) => boolean, format?: string, min = 1): Schema => ({
+  kind: 'string',
+  max,
+  min,
+  ...(check ? { check } : {}),
+  ...(format ? { format } : {}),
+});
+export const oneOf = (...values: string[]): Schema => ({ kind: 'enum', values });
+export const int = (min: number, max: number): Schema => ({ kind: 'integer', min, max });
+export const bool: Schema = { kind: 'boolean' };
+export const arrayOf = (items: Schema, max: number): Schema => ({ kind: 'array', items, max });
+export const obj = (fields: Record<string, Field>): Schema => ({ kind: 'object', fields });
+export const req = (schema: Schema): Field => ({ schema, required: true });
+export const opt = (schema: Schema): Field => ({ schema });
+
+export function isPlainObject(v: unknown): v is Record<string, unknown> {
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) return false;
+  const proto = Object.getPrototypeOf(v) as unknown;
+  return proto === Object.prototype || proto === null;
+}
+
+function push(out: FieldError[], path: string, code: ErrorCode, message: string): void {
+  out.push({ path, code, message });
+}
+
+function typeName(v: unknown): string {
+  if (v === null) return 'null';
+  if (Array.isArray(v)) return 'array';
+  return typeof v;
+}
+
+/** Validates `value` against `schema`, appending one FieldError per problem. */
+export function validate(schema: Schema, value: unknown, path: string, out: FieldError[]): void {
+  switch (schema.kind) {
+    case 'string': {
+      if (typeof value !== 'string') return push(out, path, 'FIELD_TYPE', `${path} must be a string, got ${typeName(value)}`);
+      if (value.length > schema.max) return push(out, path, 'FIELD_TOO_LONG', `${path} is ${value.length} characters; the limit is ${schema.max}`);
+      if (value.length < (schema.min ?? 1)) return push(out, path, 'FIELD_FORMAT', `${path} must not be empty`);
+      if (!isWellFormedString(value)) return push(out, path, 'FIELD_FORMAT', `${path} contains a lone UTF-16 surrogate`);
+      if (schema.check && !schema.check(value)) {
+        return push(out, path, 'FIELD_FORMAT', `${path} is not a valid ${schema.format ?? 'value'}: ${JSON.stringify(value.slice(0, 80))}`);
+      }
+      return;
+    }
+    case 'enum':
+      if (typeof value !== 'string') return push(out, path, 'FIELD_TYPE', `${path} must be a string, got ${typeName(value)}`);
+      if (!schema.values.includes(value)) {
+        return push(out, path, 'FIELD_ENUM', `${path} must be one of ${schema.values.join(', ')}; got ${JSON.stringify(value.slice(0, 80))}`);
+      }
+      return;
+    case 'integer':
+      if (typeof value !== 'number') return push(out, path, 'FIELD_TYPE', `${path} must be an integer, got ${typeName(value)}`);
+      if (!Number.isSafeInteger(value) || value < schema.min || value > schema.max) {
+        return push(out, path, 'FIELD_RANGE', `${path} must be an integer in ${schema.min}..${schema.max}, got ${value}`);
+      }
+      return;
+    case 'boolean':
+      if (typeof value !== 'boolean') push(out, path, 'FIELD_TYPE', `${path} must be true or false, got ${typeName(value)}`);
+      return;
+    case 'array': {
+      if (!Array.isArray(value)) return push(out, path, 'FIELD_TYPE', `${path} must be an array, got ${typeName(value)}`);
+      if (value.length > schema.max) return push(out, path, 'FIELD_TOO_LONG', `${path} has ${value.length} items; the limit is ${schema.max}`);
+      for (let i = 0; i < value.length; i++) validate(schema.items, value[i], `${path}[${i}]`, out);
+      return;
+    }
+    case 'object': {
+      if (!isPlainObject(value)) return push(out, path, 'FIELD_TYPE', `${path} must be an object, got ${typeName(value)}`);
+      validateMembers(schema.fields, value, path, out);
+      return;
+    }
+    case 'free':
+      schema.check(value, path, out);
+      return;
+  }
+}
+
+export function validateMembers(
+  fields: Readonly<Record<string, Field>>,
+  value: Record<string, unknown>,
+  path: string,
+  out: FieldError[],
+  isReserved?: (name: string) => boolean,
+): void {
+  const prefix = path === '' ? '' : `${path}.`;
+  for (const name of Object.keys(value)) {
+    if (Object.prototype.hasOwnProperty.call(fields, name)) continue;
+    const p = prefix + name;
+    if (isReserved?.(name)) push(out, p, 'FIELD_RESERVED', `${p} is set by the log and may not be sent by a producer`);
+    else push(out, p, 'FIELD_UNKNOWN', `${p} is not a field of this object`);
+  }
+  for (const name of Object.keys(fields)) {
+    const f = fields[name]!;
+    const v = value[name];
+    const p = prefix + name;
+    if (v === undefined || v === null) {
+      if (f.required) push(out, p, 'FIELD_REQUIRED', `${p} is required`);
+      else if (v === null) push(out, p, 'FIELD_TYPE', `${p} must be omitted rather than null`);
+      continue;
+    }
+    validate(f.schema, v, p, out);
+  }
+}

@@ -1,0 +1,291 @@
+// Sealing: how the log turns a validated event into a record, links it into
+// the tenant's hash chain, MACs it and appends it to the tenant's Merkle tree
+// (docs/spec/event-record.md, "Log fields", and docs/spec/keys-and-mac.md).
+//
+//   MAC input     = canonical JSON of the record without `mac`
+//   signing input = canonical JSON of the record without `mac` and `sigs`
+//   record bytes  = canonical JSON of the whole record (UTF-8)
+//   prev_hash     = hex SHA-256(record bytes of the previous record)
+//   leaf hash     = SHA-256(0x00 || record bytes)               (RFC 6962 section 2.1)
+import { toBase64, toHex, utf8 } from './bytes.js';
+import { signCheckpoint } from './checkpoint.js';
+import { cryptoProvider } from './crypto/provider.js';
+import { TrailsealError } from './errors.js';
+import { logTimestamp } from './formats.js';
+import { canonicalize } from './jcs.js';
+import { macEpochOf, macKeyFor, type MacKey } from './keys.js';
+import { CompactRange, type NodeId } from './merkle.js';
+import { newEd25519Signer, type NoteSigner } from './note.js';
+import { RECORD_VERSION, SYSTEM_ACTION_PREFIX, TENANT_RE, type EventV1, type LogRecord, type RecordSignature } from './record.js';
+
+export const GENESIS_PREV_HASH = '0'.repeat(64);
+export const GENESIS_ACTION = `${SYSTEM_ACTION_PREFIX}log.genesis`;
+export const KEY_ROTATION_ACTION = `${SYSTEM_ACTION_PREFIX}key.rotate`;
+export const SYSTEM_ACTOR = { id: 'trailseal', type: 'system' } as const;
+
+export interface RecordForms {
+  /** Canonical JSON of the whole record: the leaf data and the chain input. */
+  readonly full: string;
+  /** Canonical JSON without `mac`. */
+  readonly macInput: string;
+  /** Canonical JSON without `mac` and `sigs`. */
+  readonly signingInput: string;
+}
+
+/**
+ * A record's top-level members, each canonicalized once, kept in RFC 8785
+ * order (section 3.2.3: by UTF-16 code units, which is what comparing JS
+ * strings does). The MAC input, signing input and record bytes differ only in
+ * which members they join, so no form is canonicalized twice.
+ */
+class Members {
+  private readonly keys: string[] = [];
+  private readonly parts: string[] = [];
+
+  constructor(record: Readonly<Record<string, unknown>>) {
+    for (const k of Object.keys(record).sort()) {
+      const value = record[k];
+      if (value !== undefined) this.add(k, value);
+    }
+  }
+
+  add(key: string, value: unknown): void {
+    let i = this.keys.length;
+    while (i > 0 && this.keys[i - 1]! > key) i--;
+    this.keys.splice(i, 0, key);
+    this.parts.splice(i, 0, `${canonicalize(key)}:${canonicalize(value)}`);
+  }
+
+  join(...without: string[]): string {
+    let out = '{';
+    for (let i = 0; i < this.keys.length; i++) {
+      if (without.length > 0 && without.includes(this.keys[i]!)) continue;
+      out += out.length === 1 ? this.parts[i]! : `,${this.parts[i]!}`;
+    }
+    return `${out}}`;
+  }
+}
+
+/** The three canonical forms of a record (see the header of this file). */
+export function recordForms(record: Readonly<Record<string, unknown>>): RecordForms {
+  const m = new Members(record);
+  return { full: m.join(), macInput: m.join('mac'), signingInput: m.join('mac', 'sigs') };
+}
+
+/** prev_hash of the record after this one. */
+export function recordHash(canonical: string): Uint8Array {
+  return cryptoProvider().sha256(canonical);
+}
+
+/** RFC 6962 leaf hash of a record: SHA-256(0x00 || UTF-8 record bytes). */
+export function recordLeafHash(canonical: string): Uint8Array {
+  // U+0000 encodes to the single byte 0x00 in UTF-8, so this hashes exactly
+  // 0x00 || bytes in one call.
+  return cryptoProvider().sha256(`\u0000${canonical}`);
+}
+
+export function computeMac(key: Uint8Array, macInput: string): string {
+  return toHex(cryptoProvider().hmacSha256(key, macInput));
+}
+
+/** `<name>+<8 hex key id>`: how a record's `sigs` entry names its key. */
+export function signatureKeyName(signer: { name: string; keyId: number }): string {
+  return `${signer.name}+${(signer.keyId >>> 0).toString(16).padStart(8, '0')}`;
+}
+
+export function signRecord(signingInput: string, signer: NoteSigner): RecordSignature {
+  return { key: signatureKeyName(signer), sig: toBase64(signer.sign(utf8(signingInput))) };
+}
+
+export interface SealedRecord {
+  readonly record: LogRecord;
+  /** The record bytes (canonical JSON). */
+  readonly canonical: string;
+  readonly recordHash: Uint8Array;
+  readonly leafHash: Uint8Array;
+  /** Perfect Merkle subtrees completed by this append: what a store persists. */
+  readonly nodes: ReadonlyArray<{ readonly id: NodeId; readonly hash: Uint8Array }>;
+}
+
+export interface SealerState {
+  /** Records so far (the next seq). */
+  readonly size: number;
+  /** hex SHA-256 of the last record, or GENESIS_PREV_HASH for an empty log. */
+  readonly prevHash: string;
+  /** The tree's compact range [0, size). */
+  readonly range: CompactRange;
+  /** MAC key generation in force. */
+  readonly macGeneration: number;
+}
+
+export interface SealerOptions {
+  readonly tenant: string;
+  /** Checkpoint origin, e.g. `audit.example.com/tenants/acme` (c2sp.org/tlog-checkpoint). */
+  readonly origin: string;
+  readonly tenantKey: Uint8Array;
+  readonly signingSeed: Uint8Array;
+  /** Resume from a stored state; omit to start an empty log (then call genesis()). */
+  readonly state?: SealerState;
+}
+
+/**
+ * The append pipeline for one tenant: pure and synchronous. The caller owns
+ * durability (it stores each SealedRecord and its nodes in one transaction)
+ * and serialization (one sealer per tenant at a time).
+ */
+export class LogSealer {
+  readonly tenant: string;
+  readonly origin: string;
+  private readonly tenantKey: Uint8Array;
+  private signer: ReturnType<typeof newEd25519Signer>;
+  private size: number;
+  private prevHash: string;
+  private readonly range: CompactRange;
+  private macGeneration: number;
+  private readonly macKeys = new Map<string, MacKey>();
+
+  constructor(opts: SealerOptions) {
+    if (!TENANT_RE.test(opts.tenant)) {
+      throw new TrailsealError('FIELD_FORMAT', `tenant id ${JSON.stringify(opts.tenant)} must match ${TENANT_RE.source}`, { field: 'tenant' });
+    }
+    this.tenant = opts.tenant;
+    this.origin = opts.origin;
+    this.tenantKey = opts.tenantKey;
+    this.signer = newEd25519Signer(opts.origin, opts.signingSeed);
+    this.size = opts.state?.size ?? 0;
+    this.prevHash = opts.state?.prevHash ?? GENESIS_PREV_HASH;
+    this.range = opts.state?.range.clone() ?? new CompactRange();
+    this.macGeneration = opts.state?.macGeneration ?? 0;
+  }
+
+  get state(): SealerState {
+    return { size: this.size, prevHash: this.prevHash, range: this.range.clone(), macGeneration: this.macGeneration };
+  }
+
+  get verifierKey(): string {
+    return this.signer.verifierKey;
+  }
+
+  /** The MAC key for an epoch under the generation in force (cached: one HKDF per day). */
+  macKey(epoch: string, generation = this.macGeneration): MacKey {
+    const id = `${epoch}/${generation}`;
+    let k = this.macKeys.get(id);
+    if (k === undefined) {
+      k = macKeyFor(this.tenantKey, epoch, generation);
+      if (this.macKeys.size > 64) this.macKeys.clear();
+      this.macKeys.set(id, k);
+    }
+    return k;
+  }
+
+  /** Record 0: names the origin, the signing key and the MAC scheme, signed by that key. */
+  genesis(receivedAtMs: number): SealedRecord {
+    if (this.size !== 0) throw new TrailsealError('GENESIS_INVALID', 'the genesis record can only be record 0');
+    const at = logTimestamp(receivedAtMs);
+    return this.seal(
+      {
+        id: 'genesis',
+        time: at,
+        action: GENESIS_ACTION,
+        outcome: 'success',
+        actor: { ...SYSTEM_ACTOR },
+        log: {
+          type: 'genesis',
+          origin: this.origin,
+          verifier_key: this.signer.verifierKey,
+          mac: { algorithm: 'HMAC-SHA256', epoch: 'utc-day', generation: this.macGeneration },
+          spec: 'trailseal-record-v1',
+        },
+      },
+      at,
+      [this.signer],
+    );
+  }
+
+  /** Seals one validated producer event. `event` must have passed parseEvent(). */
+  append(event: EventV1, receivedAtMs: number): SealedRecord {
+    if (this.size === 0) throw new TrailsealError('GENESIS_INVALID', 'a log starts with its genesis record');
+    return this.seal(event as unknown as Record<string, unknown>, logTimestamp(receivedAtMs), undefined);
+  }
+
+  /**
+   * Rotates the checkpoint signing key. The rotation record is signed by the
+   * old key (authority) and the new key (possession); checkpoints covering it
+   * and later records are signed by the new key.
+   */
+  rotateSigningKey(newSeed: Uint8Array, receivedAtMs: number, reason = 'scheduled'): SealedRecord {
+    const next = newEd25519Signer(this.origin, newSeed);
+    const at = logTimestamp(receivedAtMs);
+    const sealed = this.seal(
+      {
+        id: `key-rotation-${this.size}`,
+        time: at,
+        action: KEY_ROTATION_ACTION,
+        outcome: 'success',
+        actor: { ...SYSTEM_ACTOR },
+        log: { type: 'key_rotation', purpose: 'signing', previous_verifier_key: this.signer.verifierKey, verifier_key: next.verifierKey, reason },
+      },
+      at,
+      [this.signer, next],
+    );
+    this.signer = next;
+    return sealed;
+  }
+
+  /** Starts a new MAC key generation (for example after a suspected key exposure). */
+  rotateMacKeys(receivedAtMs: number, reason = 'scheduled'): SealedRecord {
+    const at = logTimestamp(receivedAtMs);
+    const generation = this.macGeneration + 1;
+    // The rotation record itself is still MACed under the old generation.
+    const sealed = this.seal(
+      {
+        id: `key-rotation-${this.size}`,
+        time: at,
+        action: KEY_ROTATION_ACTION,
+        outcome: 'success',
+        actor: { ...SYSTEM_ACTOR },
+        log: { type: 'key_rotation', purpose: 'mac', generation, reason },
+      },
+      at,
+      [this.signer],
+    );
+    this.macGeneration = generation;
+    return sealed;
+  }
+
+  /** A signed c2sp.org/tlog-checkpoint note for the current tree. */
+  checkpoint(): string {
+    return signCheckpoint({ origin: this.origin, size: this.size, rootHash: this.range.root(), extensions: [] }, [this.signer]);
+  }
+
+  private seal(body: Record<string, unknown>, receivedAt: string, signers: NoteSigner[] | undefined): SealedRecord {
+    const mk = this.macKey(macEpochOf(receivedAt));
+    const record: Record<string, unknown> = {
+      ...body,
+      v: RECORD_VERSION,
+      tenant: this.tenant,
+      seq: this.size,
+      received_at: receivedAt,
+      prev_hash: this.prevHash,
+      mac_key_id: mk.id,
+    };
+    const members = new Members(record);
+    if (signers !== undefined) {
+      const signingInput = members.join();
+      const sigs = signers.map((s) => signRecord(signingInput, s));
+      record['sigs'] = sigs;
+      members.add('sigs', sigs);
+    }
+    const mac = computeMac(mk.key, members.join());
+    record['mac'] = mac;
+    members.add('mac', mac);
+    const canonical = members.join();
+    const rh = recordHash(canonical);
+    const lh = recordLeafHash(canonical);
+    const nodes: { id: NodeId; hash: Uint8Array }[] = [];
+    this.range.append(lh, (id, hash) => nodes.push({ id, hash }));
+    this.size++;
+    this.prevHash = toHex(rh);
+    return { record: record as unknown as LogRecord, canonical, recordHash: rh, leafHash: lh, nodes };
+  }
+}

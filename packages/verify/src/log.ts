@@ -1,0 +1,92 @@
+import {
+  computeMac,
+  formatMacKeyId,
+  isTrailsealError,
+  parseMacKeyId,
+  parseRecord,
+  parseVerifierKey,
+  recordForms,
+  recordLeafHash,
+  toBase64,
+  verifyTlogProof,
+  type Checkpoint,
+  type MacKey,
+} from '@trailseal/format';
+import { combineSegments, type LogReport, type VerifyLogOptions } from './combine.js';
+import type { Problem } from './problems.js';
+import { verifySegment, type SegmentOptions } from './segment.js';
+
+/**
+ * Verifies records (canonical JSON lines, in order) against the caller's
+ * trusted keys and, if given, a signed checkpoint. Reports every problem.
+ */
+export function verifyLog(lines: Iterable<string>, opts: VerifyLogOptions & Omit<SegmentOptions, 'firstSeq'>): LogReport {
+  const segment = verifySegment(lines, { ...opts, ...(opts.start ? { firstSeq: opts.start.seq } : {}) });
+  return combineSegments([segment], opts);
+}
+
+export interface ReceiptOptions {
+  /** Verifier keys the caller trusts for the checkpoint in the proof. */
+  readonly trustedKeys: readonly string[];
+  readonly expectedOrigin?: string;
+  /** A disclosed MAC key, to also check the record's MAC. */
+  readonly macKeys?: readonly MacKey[];
+}
+
+export interface ReceiptReport {
+  readonly ok: boolean;
+  readonly problems: readonly Problem[];
+  readonly seq: number | undefined;
+  readonly leafHash: string;
+  readonly checkpoint: Checkpoint | undefined;
+  readonly macVerified: boolean;
+}
+
+/**
+ * Checks one event in isolation: the record line is canonical and well formed,
+ * its leaf is included (c2sp.org/tlog-proof@v1) in a checkpoint signed by a
+ * trusted key, its index is its seq, and (with a disclosed key) its MAC holds.
+ */
+export function verifyReceipt(recordLine: string, proofText: string, opts: ReceiptOptions): ReceiptReport {
+  const problems: Problem[] = [];
+  const leaf = recordLeafHash(recordLine);
+  let seq: number | undefined;
+  let macVerified = false;
+  let checkpoint: Checkpoint | undefined;
+  const fail = (e: unknown, prefix: string): void => {
+    if (!isTrailsealError(e)) throw e;
+    problems.push({ code: e.code, ...(seq !== undefined ? { seq } : {}), message: `${prefix}${e.message}` });
+  };
+  try {
+    const record = parseRecord(JSON.parse(recordLine) as unknown);
+    seq = record.seq;
+    const forms = recordForms(record as unknown as Record<string, unknown>);
+    if (forms.full !== recordLine) {
+      problems.push({ code: 'RECORD_NOT_CANONICAL', seq, message: 'the record is not in canonical form' });
+    }
+    const key = opts.macKeys?.find((k) => k.id === record.mac_key_id);
+    if (key !== undefined) {
+      const id = parseMacKeyId(record.mac_key_id);
+      if (formatMacKeyId(id.epoch, id.generation, key.key) !== key.id) {
+        problems.push({ code: 'MAC_KEY_UNKNOWN', seq, message: `the key disclosed as ${key.id} does not have that fingerprint` });
+      } else {
+        macVerified = true;
+        if (computeMac(key.key, forms.macInput) !== record.mac) problems.push({ code: 'MAC_MISMATCH', seq, message: 'the MAC does not match' });
+      }
+    }
+  } catch (e) {
+    if (e instanceof SyntaxError) problems.push({ code: 'RECORD_INVALID', message: 'the record is not JSON' });
+    else fail(e, 'record: ');
+  }
+  try {
+    const verifiers = opts.trustedKeys.map((k) => parseVerifierKey(k));
+    const r = verifyTlogProof(leaf, proofText, verifiers, opts.expectedOrigin);
+    checkpoint = r.checkpoint;
+    if (seq !== undefined && r.index !== seq) {
+      problems.push({ code: 'PROOF_ROOT_MISMATCH', seq, message: `the proof is for leaf index ${r.index}, the record claims seq ${seq}` });
+    }
+  } catch (e) {
+    fail(e, 'proof: ');
+  }
+  return { ok: problems.length === 0, problems, seq, leafHash: toBase64(leaf), checkpoint, macVerified };
+}

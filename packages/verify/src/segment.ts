@@ -1,0 +1,222 @@
+// Verification of a contiguous run of records (a "segment"). Everything that
+// depends only on the segment's own bytes happens here, so segments can be
+// verified in parallel (worker threads, browser workers) and then combined in
+// order by combine.ts, which checks what crosses segment boundaries.
+import {
+  CompactRange,
+  GENESIS_PREV_HASH,
+  SYSTEM_ACTION_PREFIX,
+  computeMac,
+  formatMacKeyId,
+  macEpochOf,
+  parseMacKeyId,
+  recordForms,
+  recordHash,
+  recordLeafHash,
+  toHex,
+  validateRecord,
+  type MacKey,
+} from '@trailseal/format';
+import { ProblemList } from './problems.js';
+
+export interface SegmentOptions {
+  /** Disclosed MAC epoch keys. Records under other keys are counted as macSkipped. */
+  readonly macKeys?: readonly MacKey[];
+  /** Seq of the first record expected (default: taken from the first record). */
+  readonly firstSeq?: number;
+  /** 1-based line number of the first line, for messages. */
+  readonly firstLine?: number;
+  readonly problemLimit?: number;
+}
+
+export interface SegmentResult {
+  readonly problems: ProblemList;
+  readonly count: number;
+  readonly firstSeq: number | undefined;
+  readonly lastSeq: number | undefined;
+  readonly tenant: string | undefined;
+  /** prev_hash claimed by the first record. */
+  readonly firstPrevHash: string | undefined;
+  /** hex SHA-256 of the last record's bytes: the next record's expected prev_hash. */
+  readonly lastHash: string | undefined;
+  /** Compact range over the leaves of this segment, begin = firstSeq (or firstSeq option). */
+  readonly range: CompactRange;
+  /** System records (genesis, key rotation) in order, for the key-history check. */
+  readonly systemRecords: { seq: number; line: string; record: Record<string, unknown> }[];
+  readonly macVerified: number;
+  readonly macSkipped: number;
+  readonly minReceivedAt: string | undefined;
+  readonly maxReceivedAt: string | undefined;
+}
+
+function macKeyMap(keys: readonly MacKey[] | undefined): Map<string, MacKey> {
+  const m = new Map<string, MacKey>();
+  for (const k of keys ?? []) m.set(k.id, k);
+  return m;
+}
+
+/**
+ * Streaming segment verifier: feed record lines (canonical JSON, without the
+ * newline) with add(), then call result(). Memory is O(log n) plus problems.
+ */
+export class SegmentVerifier {
+  private readonly problems: ProblemList;
+  private readonly macKeys: Map<string, MacKey>;
+  private range: CompactRange | undefined;
+  private count = 0;
+  private line: number;
+  private firstSeq: number | undefined;
+  private lastSeq: number | undefined;
+  private tenant: string | undefined;
+  private firstPrevHash: string | undefined;
+  private lastHash: string | undefined;
+  private readonly systemRecords: SegmentResult['systemRecords'] = [];
+  private macVerified = 0;
+  private macSkipped = 0;
+  private minReceivedAt: string | undefined;
+  private maxReceivedAt: string | undefined;
+  private readonly checkedKeyIds = new Map<string, boolean>();
+
+  constructor(private readonly opts: SegmentOptions = {}) {
+    this.problems = new ProblemList(opts.problemLimit);
+    this.macKeys = macKeyMap(opts.macKeys);
+    this.line = (opts.firstLine ?? 1) - 1;
+    if (opts.firstSeq !== undefined) this.range = new CompactRange(opts.firstSeq, opts.firstSeq, []);
+  }
+
+  add(line: string): void {
+    this.line++;
+    this.count++;
+    const lineNo = this.line;
+    // The chain and the tree commit to the exact bytes, whatever they parse to.
+    const hash = toHex(recordHash(line));
+    const leaf = recordLeafHash(line);
+
+    let record: Record<string, unknown> | undefined;
+    try {
+      const parsed: unknown = JSON.parse(line);
+      if (typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed)) record = parsed as Record<string, unknown>;
+    } catch {
+      record = undefined;
+    }
+    const seq = record !== undefined && Number.isSafeInteger(record['seq']) ? (record['seq'] as number) : undefined;
+    const at = { line: lineNo, ...(seq !== undefined ? { seq } : {}) };
+
+    if (this.range === undefined) this.range = new CompactRange(seq ?? 0, seq ?? 0, []);
+    if (this.firstSeq === undefined) this.firstSeq = this.range.begin;
+    this.range.append(leaf);
+
+    this.checkSequence(seq, at);
+    if (seq !== undefined) this.lastSeq = seq;
+    else if (this.lastSeq !== undefined) this.lastSeq++;
+
+    if (record === undefined) {
+      this.problems.add({ code: 'RECORD_INVALID', ...at, message: `line ${lineNo} is not a JSON object` });
+      this.lastHash = hash;
+      return;
+    }
+    this.checkRecord(record, line, at);
+    const prev = record['prev_hash'];
+    if (this.count === 1) {
+      this.firstPrevHash = typeof prev === 'string' ? prev : undefined;
+      if (seq === 0 && prev !== GENESIS_PREV_HASH) {
+        this.problems.add({ code: 'CHAIN_BROKEN', ...at, message: 'record 0 must have the all-zero prev_hash' });
+      }
+    } else if (prev !== this.lastHash) {
+      this.problems.add({ code: 'CHAIN_BROKEN', ...at, message: `prev_hash ${String(prev)} is not SHA-256 of the previous line (${this.lastHash ?? '?'})` });
+    }
+    this.lastHash = hash;
+  }
+
+  private checkSequence(seq: number | undefined, at: { line: number; seq?: number }): void {
+    const expected = this.lastSeq === undefined ? this.range!.begin : this.lastSeq + 1;
+    if (seq === undefined || seq === expected) return;
+    if (this.lastSeq !== undefined && seq === this.lastSeq) {
+      this.problems.add({ code: 'SEQ_DUPLICATE', ...at, message: `seq ${seq} appears twice in a row` });
+    } else if (seq < expected) {
+      this.problems.add({ code: 'SEQ_REORDER', ...at, message: `seq ${seq} follows seq ${expected - 1}` });
+    } else {
+      this.problems.add({ code: 'SEQ_GAP', ...at, message: `seq ${expected}..${seq - 1} missing before seq ${seq}` });
+    }
+  }
+
+  private checkRecord(record: Record<string, unknown>, line: string, at: { line: number; seq?: number }): void {
+    const fieldErrors = validateRecord(record);
+    for (const e of fieldErrors) this.problems.add({ code: 'RECORD_INVALID', ...at, message: `${e.path || '(record)'}: ${e.code}: ${e.message}` });
+    let forms: ReturnType<typeof recordForms> | undefined;
+    try {
+      forms = recordForms(record);
+    } catch (e) {
+      this.problems.add({ code: 'RECORD_NOT_CANONICAL', ...at, message: `record cannot be canonicalized: ${(e as Error).message}` });
+    }
+    if (forms !== undefined && forms.full !== line) {
+      this.problems.add({ code: 'RECORD_NOT_CANONICAL', ...at, message: 'the line is not the RFC 8785 canonical form of its content (whitespace, member order, escaping or duplicate names)' });
+    }
+    const tenant = record['tenant'];
+    if (typeof tenant === 'string') {
+      if (this.tenant === undefined) this.tenant = tenant;
+      else if (tenant !== this.tenant) this.problems.add({ code: 'TENANT_MISMATCH', ...at, message: `record of tenant ${tenant} in the log of tenant ${this.tenant}` });
+    }
+    const receivedAt = record['received_at'];
+    if (typeof receivedAt === 'string') {
+      if (this.minReceivedAt === undefined || receivedAt < this.minReceivedAt) this.minReceivedAt = receivedAt;
+      if (this.maxReceivedAt === undefined || receivedAt > this.maxReceivedAt) this.maxReceivedAt = receivedAt;
+    }
+    if (fieldErrors.length === 0 && forms !== undefined) this.checkMac(record, forms.macInput, at);
+    const action = record['action'];
+    if (typeof action === 'string' && action.startsWith(SYSTEM_ACTION_PREFIX) && at.seq !== undefined) {
+      this.systemRecords.push({ seq: at.seq, line, record });
+    }
+  }
+
+  private checkMac(record: Record<string, unknown>, macInput: string, at: { line: number; seq?: number }): void {
+    const id = record['mac_key_id'] as string;
+    const parsed = parseMacKeyId(id);
+    if (parsed.epoch !== macEpochOf(record['received_at'] as string)) {
+      this.problems.add({ code: 'RECORD_INVALID', ...at, message: `mac_key_id epoch ${parsed.epoch} is not the UTC day of received_at` });
+    }
+    const key = this.macKeys.get(id);
+    if (key === undefined) {
+      this.macSkipped++;
+      return;
+    }
+    let idOk = this.checkedKeyIds.get(id);
+    if (idOk === undefined) {
+      idOk = formatMacKeyId(parsed.epoch, parsed.generation, key.key) === id;
+      this.checkedKeyIds.set(id, idOk);
+    }
+    if (!idOk) {
+      this.problems.add({ code: 'MAC_KEY_UNKNOWN', ...at, message: `the key disclosed as ${id} does not have that fingerprint: wrong key` });
+      return;
+    }
+    this.macVerified++;
+    if (computeMac(key.key, macInput) !== record['mac']) {
+      this.problems.add({ code: 'MAC_MISMATCH', ...at, message: `MAC under ${id} does not match: the record was altered` });
+    }
+  }
+
+  result(): SegmentResult {
+    return {
+      problems: this.problems,
+      count: this.count,
+      firstSeq: this.count === 0 ? this.opts.firstSeq : this.firstSeq,
+      lastSeq: this.lastSeq,
+      tenant: this.tenant,
+      firstPrevHash: this.firstPrevHash,
+      lastHash: this.lastHash,
+      range: this.range ?? new CompactRange(this.opts.firstSeq ?? 0, this.opts.firstSeq ?? 0, []),
+      systemRecords: this.systemRecords,
+      macVerified: this.macVerified,
+      macSkipped: this.macSkipped,
+      minReceivedAt: this.minReceivedAt,
+      maxReceivedAt: this.maxReceivedAt,
+    };
+  }
+}
+
+/** Verifies an array of lines as one segment. */
+export function verifySegment(lines: Iterable<string>, opts: SegmentOptions = {}): SegmentResult {
+  const v = new SegmentVerifier(opts);
+  for (const l of lines) v.add(l);
+  return v.result();
+}
