@@ -1,0 +1,129 @@
+import { describe, expect, it } from 'vitest';
+import { LogSealer, computeMac, deriveSigningSeed, deriveTenantKey, fromHex, newEd25519Signer, openCheckpoint, parseVerifierKey, recordForms, recordHash, signCheckpoint, toHex, type ErrorCode, type MacKey } from '@trailseal/format';
+import { combineSegments, verifyLog, verifyReceipt, verifySegment } from '@trailseal/verify';
+import { buildGoldenLog } from '../../../scripts/golden.js';
+
+const golden = buildGoldenLog();
+const last = golden.checkpoints[golden.checkpoints.length - 1]!;
+const trustedKeys = [golden.verifierKeys[0]!];
+const macKeys: MacKey[] = golden.macKeys.map((k) => ({ id: k.id, key: fromHex(k.keyHex) }));
+
+const codes = (lines: string[], opts: Partial<Parameters<typeof verifyLog>[1]> = {}): ErrorCode[] =>
+  [...new Set(verifyLog(lines, { trustedKeys, checkpoint: last.note, macKeys, ...opts }).problems.map((p) => p.code))].sort();
+
+/** Re-seals a record after an edit so that its chain link and MAC still hold (a forger with the MAC key). */
+function reseal(line: string, edit: (r: Record<string, unknown>) => void, key: MacKey): string {
+  const r = JSON.parse(line) as Record<string, unknown>;
+  edit(r);
+  delete r['mac'];
+  r['mac'] = computeMac(key.key, recordForms(r).macInput);
+  return recordForms(r).full;
+}
+
+describe('verifyLog on the golden log', () => {
+  it('passes the untouched log and reports what it covered', () => {
+    const r = verifyLog(golden.records, { trustedKeys, checkpoint: last.note, macKeys });
+    expect(r.problems).toEqual([]);
+    expect(r).toMatchObject({ ok: true, tenant: 'acme', origin: golden.origin, count: golden.records.length, firstSeq: 0, lastSeq: golden.records.length - 1, treeSize: last.size, checkpointSize: last.size, macVerified: golden.records.length, macSkipped: 0 });
+    expect(r.keyHistory.map((k) => k.verifierKey)).toEqual(golden.verifierKeys);
+    expect(new Set(golden.macKeys.map((k) => k.id.split(':')[1])).size).toBe(2);
+  });
+
+  it('trusts a log whose current key is trusted, through the rotation record', () => {
+    expect(verifyLog(golden.records, { trustedKeys: [golden.verifierKeys[1]!], checkpoint: last.note }).ok).toBe(true);
+  });
+
+  it('counts MACs it could not check when no key is disclosed', () => {
+    const r = verifyLog(golden.records, { trustedKeys, checkpoint: last.note });
+    expect(r).toMatchObject({ ok: true, macVerified: 0, macSkipped: golden.records.length });
+  });
+
+  it('checks every earlier checkpoint against its prefix', () => {
+    for (const cp of golden.checkpoints) {
+      expect(verifyLog(golden.records.slice(0, cp.size), { trustedKeys, checkpoint: cp.note }).problems).toEqual([]);
+    }
+  });
+
+  it('detects an edited field (MAC, chain, leaf/root)', () => {
+    const lines = [...golden.records];
+    lines[5] = lines[5]!.replace('"outcome":"success"', '"outcome":"failure"');
+    expect(codes(lines)).toEqual(['CHAIN_BROKEN', 'MAC_MISMATCH', 'ROOT_MISMATCH']);
+  });
+
+  /** Edits record `from` and re-links every later record, as a forger holding the MAC keys would. */
+  function forgeFrom(from: number): string[] {
+    const lines = [...golden.records];
+    const keyOf = (l: string): MacKey => macKeys.find((m) => l.includes(m.id))!;
+    lines[from] = reseal(lines[from]!, (r) => (r['outcome'] = r['outcome'] === 'failure' ? 'success' : 'failure'), keyOf(lines[from]!));
+    expect(lines[from]).not.toBe(golden.records[from]);
+    for (let i = from + 1; i < lines.length; i++) {
+      const prev = toHex(recordHash(lines[i - 1]!));
+      lines[i] = reseal(lines[i]!, (r) => (r['prev_hash'] = prev), keyOf(lines[i]!));
+    }
+    return lines;
+  }
+
+  it('detects a forged record with recomputed MAC and chain hashes: the signed root gives it away', () => {
+    expect(codes(forgeFrom(golden.records.length - 3))).toEqual(['ROOT_MISMATCH']);
+  });
+
+  it('detects a forgery that re-links a signed key-rotation record: its signatures break', () => {
+    const rotation = golden.records.findIndex((l) => l.includes('"purpose":"signing"'));
+    expect(codes(forgeFrom(rotation - 1))).toEqual(['KEY_HISTORY_INVALID', 'NOTE_NO_VALID_SIGNATURE']);
+  });
+
+  it.each<[string, (l: string[]) => string[], ErrorCode[]]>([
+    ['dropped line', (l) => [...l.slice(0, 3), ...l.slice(4)], ['CHAIN_BROKEN', 'CHECKPOINT_SIZE_MISMATCH', 'SEQ_GAP']],
+    ['duplicated line', (l) => [...l.slice(0, 4), l[3]!, ...l.slice(4)], ['CHAIN_BROKEN', 'CHECKPOINT_SIZE_MISMATCH', 'SEQ_DUPLICATE']],
+    ['swapped lines', (l) => [...l.slice(0, 3), l[4]!, l[3]!, ...l.slice(5)], ['CHAIN_BROKEN', 'ROOT_MISMATCH', 'SEQ_GAP', 'SEQ_REORDER']],
+    ['truncated tail', (l) => l.slice(0, -2), ['CHECKPOINT_SIZE_MISMATCH']],
+    ['whitespace', (l) => l.map((x, i) => (i === 2 ? x.replace('":', '": ') : x)), ['CHAIN_BROKEN', 'RECORD_NOT_CANONICAL', 'ROOT_MISMATCH']],
+    ['not JSON', (l) => l.map((x, i) => (i === 2 ? x.slice(0, -1) : x)), ['CHAIN_BROKEN', 'RECORD_INVALID', 'ROOT_MISMATCH']],
+  ])('detects a %s', (_, mutate, expected) => {
+    expect(codes(mutate(golden.records))).toEqual(expected);
+  });
+
+  it('rejects a wrong trusted key', () => {
+    const other = new LogSealer({ tenant: 'acme', origin: golden.origin, tenantKey: new Uint8Array(32), signingSeed: new Uint8Array(32) });
+    expect(codes(golden.records, { trustedKeys: [other.verifierKey] })).toContain('NOTE_NO_VALID_SIGNATURE');
+  });
+
+  it('rejects a wrong disclosed MAC key', () => {
+    const wrong = macKeys.map((k) => ({ id: k.id, key: new Uint8Array(32).fill(1) }));
+    expect(codes(golden.records, { macKeys: wrong })).toEqual(['MAC_KEY_UNKNOWN']);
+  });
+
+  it('rejects a checkpoint signed by a key that was not in force at its size', () => {
+    // The genesis key signs a checkpoint of the full log after it was rotated out.
+    const tenantKey = deriveTenantKey(fromHex(golden.rootKeyHex), 'acme');
+    const retired = newEd25519Signer(golden.origin, deriveSigningSeed(tenantKey, 0));
+    const cp = openCheckpoint(last.note, golden.verifierKeys.map((k) => parseVerifierKey(k)));
+    const forged = signCheckpoint({ origin: cp.origin, size: cp.size, rootHash: cp.rootHash, extensions: [] }, [retired]);
+    expect(codes(golden.records, { checkpoint: forged })).toEqual(['NOTE_BAD_SIGNATURE']);
+  });
+
+  it('verifies segments independently and combines them to the same verdict', () => {
+    const cut = [0, 5, 6, 13, golden.records.length];
+    const segs = cut.slice(0, -1).map((from, i) => verifySegment(golden.records.slice(from, cut[i + 1]), { macKeys, firstSeq: from }));
+    const r = combineSegments(segs, { trustedKeys, checkpoint: last.note });
+    expect(r.problems).toEqual([]);
+    expect(r.rootHash).toBe(verifyLog(golden.records, { trustedKeys }).rootHash);
+  });
+});
+
+describe('verifyReceipt', () => {
+  it('verifies every golden record in isolation', () => {
+    golden.records.forEach((line, i) => {
+      const r = verifyReceipt(line, golden.receipts[i]!, { trustedKeys: golden.verifierKeys, macKeys });
+      expect(r.problems).toEqual([]);
+      expect(r).toMatchObject({ ok: true, seq: i, macVerified: true });
+    });
+  });
+
+  it('fails a record paired with another record\'s receipt, an edited record, and an untrusted key', () => {
+    expect(verifyReceipt(golden.records[3]!, golden.receipts[4]!, { trustedKeys: golden.verifierKeys }).problems.map((p) => p.code)).toEqual(['PROOF_ROOT_MISMATCH']);
+    const edited = golden.records[3]!.replace('"file.download"', '"file.upload"');
+    expect(verifyReceipt(edited, golden.receipts[3]!, { trustedKeys: golden.verifierKeys, macKeys }).problems.map((p) => p.code)).toEqual(['MAC_MISMATCH', 'PROOF_ROOT_MISMATCH']);
+    expect(verifyReceipt(golden.records[3]!, golden.receipts[3]!, { trustedKeys: [golden.verifierKeys[0]!] }).problems.map((p) => p.code)).toEqual(['NOTE_NO_VALID_SIGNATURE']);
+  });
+});
