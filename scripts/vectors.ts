@@ -16,7 +16,6 @@ import {
   recordForms,
   recordHash,
   recordLeafHash,
-  toBase64,
   toHex,
   type ErrorCode,
 } from '@trailseal/format';
@@ -108,8 +107,7 @@ interface InvalidEvent {
 }
 
 function invalidEvents(g: GoldenLog): InvalidEvent[] {
-  const ok = JSON.parse(g.records[3]!) as Record<string, unknown>;
-  for (const f of ['v', 'tenant', 'seq', 'received_at', 'prev_hash', 'mac_key_id', 'mac']) delete ok[f];
+  const { v: _v, tenant: _t, seq: _s, received_at: _r, prev_hash: _p, mac_key_id: _k, mac: _m, ...ok } = JSON.parse(g.records[3]!) as Record<string, unknown>;
   const w = (patch: Record<string, unknown>): Record<string, unknown> => ({ ...ok, ...patch });
   return [
     { name: 'not an object', event: [ok], errors: { '': 'FIELD_TYPE' } },

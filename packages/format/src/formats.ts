@@ -90,9 +90,15 @@ export function isHostname(s: string): boolean {
   return true;
 }
 
-/** Deliberately loose: one @, no spaces or control characters, both sides non-empty. */
+/** Deliberately loose: one @, both sides non-empty, no whitespace or control characters. */
 export function isEmail(s: string): boolean {
-  return /^[^\s@\x00-\x1f]+@[^\s@\x00-\x1f]+$/.test(s) && s.length <= 254;
+  const at = s.indexOf('@');
+  if (at < 1 || at === s.length - 1 || s.indexOf('@', at + 1) !== -1 || s.length > 254) return false;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c <= 0x20 || c === 0x7f) return false;
+  }
+  return !/\s/.test(s);
 }
 
 export const SHA256_HEX_RE = /^[0-9a-f]{64}$/;

@@ -4,7 +4,7 @@
 import { TrailsealError, type FieldError } from './errors.js';
 import { isEmail, isHostname, isIP, isLogTimestamp, isRfc3339, SHA256_HEX_RE } from './formats.js';
 import { canonicalize } from './jcs.js';
-import { arrayOf, bool, int, isPlainObject, obj, oneOf, opt, req, str, validateMembers, type Field, type Schema } from './schema.js';
+import { arrayOf, bool, int, isPlainObject, obj, oneOf, opt, req, str, validateMembers, type Field, type Schema, type Validation } from './schema.js';
 
 export const RECORD_VERSION = 1;
 
@@ -130,7 +130,8 @@ export const TENANT_RE = /^[a-z0-9][a-z0-9-]{0,62}$/;
 
 const idString = (max: number): Schema => str(max, (s) => ID_RE.test(s), 'identifier (printable ASCII, no spaces)');
 
-function checkContext(v: unknown, path: string, out: FieldError[]): void {
+function checkContext(v: unknown, path: string, ctx: Validation): void {
+  const out = ctx.errors;
   if (!isPlainObject(v)) {
     out.push({ path, code: 'FIELD_TYPE', message: `${path} must be an object` });
     return;
@@ -171,6 +172,7 @@ function checkContext(v: unknown, path: string, out: FieldError[]): void {
   if (bytes > LIMITS.maxContextBytes) {
     out.push({ path, code: 'CONTEXT_TOO_LARGE', message: `${path} is ${bytes} bytes in canonical form; the limit is ${LIMITS.maxContextBytes}` });
   }
+  ctx.sizeBound += bytes;
 }
 
 /** Byte length of a string's UTF-8 encoding, without encoding it. */
@@ -261,17 +263,20 @@ export const EVENT_FIELDS: Readonly<Record<string, Field>> = {
  * Input is attacker-controlled: nothing here trusts its shape.
  */
 export function validateEvent(input: unknown): FieldError[] {
-  const out: FieldError[] = [];
+  const ctx: Validation = { errors: [], sizeBound: 0 };
+  const out = ctx.errors;
   if (!isPlainObject(input)) {
     out.push({ path: '', code: 'FIELD_TYPE', message: 'an event must be a JSON object' });
     return out;
   }
-  validateMembers(EVENT_FIELDS, input, '', out, (name) => LOG_FIELD_SET.has(name));
+  validateMembers(EVENT_FIELDS, input, '', ctx, (name) => LOG_FIELD_SET.has(name));
   const action = input['action'];
   if (typeof action === 'string' && action.startsWith(SYSTEM_ACTION_PREFIX)) {
     out.push({ path: 'action', code: 'FIELD_RESERVED', message: `actions under ${SYSTEM_ACTION_PREFIX} are written by the log itself` });
   }
-  if (out.length === 0) {
+  // The bound is exact for structure and pessimistic for strings; only an
+  // event that might be too large pays for its canonical form here.
+  if (out.length === 0 && ctx.sizeBound > LIMITS.maxEventBytes) {
     const bytes = utf8Length(canonicalize(input));
     if (bytes > LIMITS.maxEventBytes) {
       out.push({ path: '', code: 'EVENT_TOO_LARGE', message: `the event is ${bytes} bytes in canonical form; the limit is ${LIMITS.maxEventBytes}` });
@@ -306,7 +311,7 @@ const RECORD_LOG_FIELDS: Readonly<Record<string, Field>> = {
   prev_hash: req(str(64, (s) => HEX64_RE.test(s), 'SHA-256 hex')),
   mac_key_id: req(str(64, (s) => /^mac:\d{4}-\d{2}-\d{2}:g\d+:[0-9a-f]{16}$/.test(s), 'MAC key id')),
   mac: req(str(64, (s) => HEX64_RE.test(s), 'HMAC-SHA256 hex')),
-  log: opt({ kind: 'free', check: (v, p, out) => { if (!isPlainObject(v)) out.push({ path: p, code: 'FIELD_TYPE', message: `${p} must be an object` }); } }),
+  log: opt({ kind: 'free', check: (v, p, ctx) => { if (!isPlainObject(v)) ctx.errors.push({ path: p, code: 'FIELD_TYPE', message: `${p} must be an object` }); } }),
   sigs: opt(arrayOf(obj({ key: req(str(300, (s) => SIGNER_NAME_RE.test(s), 'key name+id')), sig: req(str(88, (s) => SIG_RE.test(s), 'base64 Ed25519 signature')) }), 16)),
 };
 
@@ -317,12 +322,13 @@ const RECORD_FIELDS: Readonly<Record<string, Field>> = { ...EVENT_FIELDS, ...REC
  * System records (action under `trailseal.`) must carry `log`; others must not.
  */
 export function validateRecord(input: unknown): FieldError[] {
-  const out: FieldError[] = [];
+  const ctx: Validation = { errors: [], sizeBound: 0 };
+  const out = ctx.errors;
   if (!isPlainObject(input)) {
     out.push({ path: '', code: 'FIELD_TYPE', message: 'a record must be a JSON object' });
     return out;
   }
-  validateMembers(RECORD_FIELDS, input, '', out);
+  validateMembers(RECORD_FIELDS, input, '', ctx);
   const isSystem = typeof input['action'] === 'string' && input['action'].startsWith(SYSTEM_ACTION_PREFIX);
   if (isSystem && input['log'] === undefined) out.push({ path: 'log', code: 'FIELD_REQUIRED', message: 'system records carry a log object' });
   if (!isSystem && (input['log'] !== undefined || input['sigs'] !== undefined)) {

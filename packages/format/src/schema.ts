@@ -11,7 +11,17 @@ export type Schema =
   | { readonly kind: 'boolean' }
   | { readonly kind: 'array'; readonly items: Schema; readonly max: number }
   | { readonly kind: 'object'; readonly fields: Readonly<Record<string, Field>> }
-  | { readonly kind: 'free'; readonly check: (v: unknown, path: string, out: FieldError[]) => void };
+  | { readonly kind: 'free'; readonly check: (v: unknown, path: string, ctx: Validation) => void };
+
+/**
+ * What a validation pass accumulates: every problem, and an upper bound on the
+ * UTF-8 size of the value's canonical JSON, so size limits cost no second pass
+ * in the common case (see record.ts).
+ */
+export interface Validation {
+  readonly errors: FieldError[];
+  sizeBound: number;
+}
 
 export interface Field {
   readonly schema: Schema;
@@ -39,8 +49,8 @@ export function isPlainObject(v: unknown): v is Record<string, unknown> {
   return proto === Object.prototype || proto === null;
 }
 
-function push(out: FieldError[], path: string, code: ErrorCode, message: string): void {
-  out.push({ path, code, message });
+function push(ctx: Validation, path: string, code: ErrorCode, message: string): void {
+  ctx.errors.push({ path, code, message });
 }
 
 function typeName(v: unknown): string {
@@ -50,7 +60,7 @@ function typeName(v: unknown): string {
 }
 
 /** Validates `value` against `schema`, appending one FieldError per problem. */
-export function validate(schema: Schema, value: unknown, path: string, out: FieldError[]): void {
+export function validate(schema: Schema, value: unknown, path: string, out: Validation): void {
   switch (schema.kind) {
     case 'string': {
       if (typeof value !== 'string') return push(out, path, 'FIELD_TYPE', `${path} must be a string, got ${typeName(value)}`);
@@ -60,6 +70,8 @@ export function validate(schema: Schema, value: unknown, path: string, out: Fiel
       if (schema.check && !schema.check(value)) {
         return push(out, path, 'FIELD_FORMAT', `${path} is not a valid ${schema.format ?? 'value'}: ${JSON.stringify(value.slice(0, 80))}`);
       }
+      // A UTF-16 unit is at most 6 bytes in canonical JSON (\u001f), plus the quotes.
+      out.sizeBound += 6 * value.length + 2;
       return;
     }
     case 'enum':
@@ -67,19 +79,23 @@ export function validate(schema: Schema, value: unknown, path: string, out: Fiel
       if (!schema.values.includes(value)) {
         return push(out, path, 'FIELD_ENUM', `${path} must be one of ${schema.values.join(', ')}; got ${JSON.stringify(value.slice(0, 80))}`);
       }
+      out.sizeBound += value.length + 2;
       return;
     case 'integer':
       if (typeof value !== 'number') return push(out, path, 'FIELD_TYPE', `${path} must be an integer, got ${typeName(value)}`);
       if (!Number.isSafeInteger(value) || value < schema.min || value > schema.max) {
         return push(out, path, 'FIELD_RANGE', `${path} must be an integer in ${schema.min}..${schema.max}, got ${value}`);
       }
+      out.sizeBound += 16;
       return;
     case 'boolean':
       if (typeof value !== 'boolean') push(out, path, 'FIELD_TYPE', `${path} must be true or false, got ${typeName(value)}`);
+      out.sizeBound += 5;
       return;
     case 'array': {
       if (!Array.isArray(value)) return push(out, path, 'FIELD_TYPE', `${path} must be an array, got ${typeName(value)}`);
       if (value.length > schema.max) return push(out, path, 'FIELD_TOO_LONG', `${path} has ${value.length} items; the limit is ${schema.max}`);
+      out.sizeBound += 2 + value.length;
       for (let i = 0; i < value.length; i++) validate(schema.items, value[i], `${path}[${i}]`, out);
       return;
     }
@@ -98,9 +114,10 @@ export function validateMembers(
   fields: Readonly<Record<string, Field>>,
   value: Record<string, unknown>,
   path: string,
-  out: FieldError[],
+  out: Validation,
   isReserved?: (name: string) => boolean,
 ): void {
+  out.sizeBound += 2;
   const prefix = path === '' ? '' : `${path}.`;
   for (const name of Object.keys(value)) {
     if (Object.prototype.hasOwnProperty.call(fields, name)) continue;
@@ -112,6 +129,8 @@ export function validateMembers(
     const f = fields[name]!;
     const v = value[name];
     const p = prefix + name;
+    // Schema member names are short ASCII: quotes, colon and comma.
+    out.sizeBound += name.length + 4;
     if (v === undefined || v === null) {
       if (f.required) push(out, p, 'FIELD_REQUIRED', `${p} is required`);
       else if (v === null) push(out, p, 'FIELD_TYPE', `${p} must be omitted rather than null`);

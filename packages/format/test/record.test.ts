@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { LIMITS, parseEvent, validateEvent, validateRecord, utf8 } from '@trailseal/format';
+import { LIMITS, canonicalize, parseEvent, validateEvent, validateRecord, utf8 } from '@trailseal/format';
 import { richEvent } from '../../../test-support/events.js';
 
 const codesAt = (input: unknown): Record<string, string> => Object.fromEntries(validateEvent(input).map((e) => [e.path, e.code]));
@@ -84,6 +84,18 @@ describe('event record v1 validation', () => {
     e.authorization!.grants = Array.from({ length: LIMITS.maxGrants }, (_, i) => ({ permission: 'p'.repeat(128), resource: `r${i}`.repeat(200) }));
     expect(validateEvent(e).map((x) => x.code)).toEqual(['EVENT_TOO_LARGE']);
     expect(() => parseEvent(e)).toThrow(expect.objectContaining({ code: 'EVENT_TOO_LARGE' }));
+  });
+
+  it('rejects an event exactly when its canonical form exceeds the limit, whatever its characters', () => {
+    const text = fc.string({ unit: fc.constantFrom('a', '\u0001', '"', 'é', '東', '🚀', '\\'), minLength: 1, maxLength: 500 });
+    fc.assert(
+      fc.property(fc.array(fc.record({ permission: fc.constantFrom('file.read', 'x'.repeat(128)), resource: text }), { maxLength: LIMITS.maxGrants }), (grants) => {
+        const e = { ...richEvent(), authorization: { grants } };
+        const tooLarge = utf8(canonicalize(e)).length > LIMITS.maxEventBytes;
+        expect(validateEvent(e).map((x) => x.code)).toEqual(tooLarge ? ['EVENT_TOO_LARGE'] : []);
+      }),
+      { numRuns: 150 },
+    );
   });
 
   it('rejects lone surrogates in any string', () => {
