@@ -3,9 +3,6 @@
 // passed off as a subtree (second-preimage resistance of the tree).
 
 import { utf8 } from '../bytes.js';
-// The package's own provider module, not node:crypto: the lint pattern
-// 'crypto' matches any path segment of that name.
-// eslint-disable-next-line no-restricted-imports
 import { cryptoProvider, type Bytes } from '../crypto/provider.js';
 
 export const HASH_SIZE = 32;
