@@ -7,6 +7,7 @@ export * from './formats.js';
 export * from './keys.js';
 export * from './record.js';
 export * from './seal.js';
+export * from './record-codec.js';
 export { isPlainObject } from './schema.js';
 export * from './note.js';
 export * from './checkpoint.js';

@@ -5,7 +5,9 @@
 // form, so no canonical bytes), integers beyond 2^53 - 1 (silently rounded).
 // It also has no depth or size limits. This parser accepts exactly the RFC
 // 8259 grammar, rejects those gaps with a stable error code, and enforces
-// limits before the work they bound.
+// size and nesting limits (the size of the whole text before parsing starts).
+// The rules and the default limits are specified in
+// docs/spec/canonical-json.md.
 //
 // Objects are ordinary `{}` objects (fast in every engine, and what JSON.parse
 // returns). Every member is an own data property: a member named `__proto__`
@@ -15,7 +17,7 @@
 // `hasOwnProperty`, ...) are detected as duplicates only when they are own
 // members, and are also defined rather than assigned so that a frozen
 // Object.prototype (hardened JavaScript) cannot make the assignment fail.
-import { fromUtf8 } from './bytes.js';
+import { fromUtf8, utf8 } from './bytes.js';
 import { TrailsealError } from './errors.js';
 import { isWellFormedString, jsonPath } from './jcs.js';
 
@@ -50,8 +52,9 @@ const MAX_SAFE = Number.MAX_SAFE_INTEGER;
 export function parseJson(text: string, limits?: JsonLimits): unknown {
   const l = resolveLimits(limits);
   // Every code unit is at least one UTF-8 byte and at most three, so the exact
-  // count is only needed between those bounds.
-  if (text.length > l.maxBytes || (text.length * 3 > l.maxBytes && utf8Length(text, text.length) > l.maxBytes)) {
+  // count is only needed between those bounds (and the native encoder is
+  // several times faster at it than a JavaScript loop).
+  if (!(text.length <= l.maxBytes) || (text.length * 3 > l.maxBytes && utf8(text).length > l.maxBytes)) {
     throw tooLarge(l.maxBytes);
   }
   return run(text, l, false);
@@ -65,13 +68,15 @@ export function parseJson(text: string, limits?: JsonLimits): unknown {
  */
 export function parseJsonBytes(bytes: Uint8Array, limits?: JsonLimits): unknown {
   const l = resolveLimits(limits);
-  if (bytes.length > l.maxBytes) throw tooLarge(l.maxBytes);
+  if (!(bytes.length <= l.maxBytes)) throw tooLarge(l.maxBytes);
   if (bytes.length >= 3 && bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf) {
     throw syntax('a byte order mark is not allowed (RFC 8259 section 8.1)', 0);
   }
-  return run(fromUtf8(bytes, 'body'), l, true);
+  return run(fromUtf8(bytes), l, true);
 }
 
+// Every limit check is written so that a NaN limit (a misconfiguration) fails
+// closed: the comparison is false and the input is refused.
 function resolveLimits(limits: JsonLimits | undefined): Required<JsonLimits> {
   if (limits === undefined) return DEFAULT_JSON_LIMITS;
   return {
@@ -90,7 +95,7 @@ function run(text: string, limits: Required<JsonLimits>, byteOffsets: boolean): 
     if (e instanceof TrailsealError) {
       if (!byteOffsets || typeof e.details.offset !== 'number') throw e;
       // Report where the problem is in the bytes the caller holds.
-      const offset = utf8Length(text, e.details.offset);
+      const offset = utf8(text.slice(0, e.details.offset)).length;
       throw new TrailsealError(e.code, e.message.replace(/at offset \d+/, `at byte offset ${offset}`), { ...e.details, offset });
     }
     // A caller-raised maxDepth can exceed the engine's stack; that is still
@@ -100,21 +105,6 @@ function run(text: string, limits: Required<JsonLimits>, byteOffsets: boolean): 
     }
     throw e;
   }
-}
-
-/** UTF-8 length of text[0, end): what TextEncoder would produce. */
-function utf8Length(text: string, end: number): number {
-  let n = end;
-  for (let i = 0; i < end; i++) {
-    const c = text.charCodeAt(i);
-    if (c < 0x80) continue;
-    if (c < 0x800) n += 1;
-    else if ((c & 0xfc00) === 0xd800 && i + 1 < end && (text.charCodeAt(i + 1) & 0xfc00) === 0xdc00) {
-      n += 2; // the pair is 2 code units and 4 bytes
-      i++;
-    } else n += 2;
-  }
-  return n;
 }
 
 class Parser {
@@ -184,7 +174,7 @@ class Parser {
 
   object(depth: number): Record<string, unknown> {
     const start = this.pos;
-    if (depth >= this.maxDepth) throw this.tooDeep(depth, start);
+    if (!(depth < this.maxDepth)) throw this.tooDeep(depth, start);
     const text = this.text;
     const path = this.path;
     const obj: Record<string, unknown> = {};
@@ -205,12 +195,14 @@ class Parser {
         const field = jsonPath(path, depth + 1);
         throw new TrailsealError('JSON_DUPLICATE_KEY', `duplicate member name at offset ${keyAt}: ${field}`, { field, offset: keyAt });
       }
-      if (++count > this.maxMembers) throw this.tooMany(depth, keyAt);
+      if (!(++count <= this.maxMembers)) throw this.tooMany(depth, keyAt);
       this.skipWhitespace();
       if (text.charCodeAt(this.pos) !== 0x3a) throw this.unexpected('where ":" was expected');
       this.pos++;
       this.skipWhitespace();
       const v = this.value(depth + 1);
+      // A name found on Object.prototype (__proto__, constructor, ...) is
+      // defined, never assigned: see the file comment.
       if (key in objectPrototype) defineProperty(obj, key, { value: v, writable: true, enumerable: true, configurable: true });
       else obj[key] = v;
       this.skipWhitespace();
@@ -227,7 +219,7 @@ class Parser {
 
   array(depth: number): unknown[] {
     const start = this.pos;
-    if (depth >= this.maxDepth) throw this.tooDeep(depth, start);
+    if (!(depth < this.maxDepth)) throw this.tooDeep(depth, start);
     const text = this.text;
     const path = this.path;
     const arr: unknown[] = [];
@@ -238,7 +230,7 @@ class Parser {
       return arr;
     }
     for (let i = 0; ; i++) {
-      if (i >= this.maxMembers) throw this.tooMany(depth, this.pos);
+      if (!(i < this.maxMembers)) throw this.tooMany(depth, this.pos);
       path[depth] = i;
       arr.push(this.value(depth + 1));
       this.skipWhitespace();
@@ -266,7 +258,7 @@ class Parser {
       const c = text.charCodeAt(i);
       if (c === 0x22) {
         this.pos = i + 1;
-        if (i - start > this.maxStringLength) throw this.stringTooLong(depth, start - 1);
+        if (!(i - start <= this.maxStringLength)) throw this.stringTooLong(depth, start - 1);
         return text.slice(start, i);
       }
       if (c === 0x5c || c < 0x20) break;
@@ -296,7 +288,7 @@ class Parser {
         // RFC 7493 section 2.1: the decoded string must be well-formed UTF-16,
         // however its surrogates were spelled (escaped or raw).
         if (surrogates && !isWellFormedString(out)) throw this.loneSurrogate(depth, start - 1);
-        if (out.length > this.maxStringLength) throw this.stringTooLong(depth, start - 1);
+        if (!(out.length <= this.maxStringLength)) throw this.stringTooLong(depth, start - 1);
         return out;
       }
       if (c < 0x20) {
@@ -308,6 +300,7 @@ class Parser {
         i++;
         continue;
       }
+      if (i + 1 >= n) break;
       out += text.slice(runStart, i);
       const e = text.charCodeAt(i + 1);
       let decoded: string;
@@ -338,7 +331,7 @@ class Parser {
       out += decoded;
       i += 2;
       runStart = i;
-      if (out.length > this.maxStringLength) throw this.stringTooLong(depth, start - 1);
+      if (!(out.length <= this.maxStringLength)) throw this.stringTooLong(depth, start - 1);
     }
     this.pos = start - 1;
     throw this.syntaxHere('unterminated string');

@@ -269,7 +269,7 @@ export function validateEvent(input: unknown): FieldError[] {
     out.push({ path: '', code: 'FIELD_TYPE', message: 'an event must be a JSON object' });
     return out;
   }
-  validateMembers(EVENT_FIELDS, input, '', ctx, (name) => LOG_FIELD_SET.has(name));
+  validateMembers(EVENT_FIELDS, input, undefined, ctx, (name) => LOG_FIELD_SET.has(name));
   const action = input['action'];
   if (typeof action === 'string' && action.startsWith(SYSTEM_ACTION_PREFIX)) {
     out.push({ path: 'action', code: 'FIELD_RESERVED', message: `actions under ${SYSTEM_ACTION_PREFIX} are written by the log itself` });
@@ -303,7 +303,7 @@ const HEX64_RE = /^[0-9a-f]{64}$/;
 const SIG_RE = /^[A-Za-z0-9+/]{86}==$/;
 const SIGNER_NAME_RE = /^[^\s+]+\+[0-9a-f]{8}$/;
 
-const RECORD_LOG_FIELDS: Readonly<Record<string, Field>> = {
+export const RECORD_LOG_FIELDS: Readonly<Record<string, Field>> = {
   v: req(int(RECORD_VERSION, RECORD_VERSION)),
   tenant: req(str(63, (s) => TENANT_RE.test(s), 'tenant id')),
   seq: req(int(0, Number.MAX_SAFE_INTEGER)),
@@ -328,7 +328,7 @@ export function validateRecord(input: unknown): FieldError[] {
     out.push({ path: '', code: 'FIELD_TYPE', message: 'a record must be a JSON object' });
     return out;
   }
-  validateMembers(RECORD_FIELDS, input, '', ctx);
+  validateMembers(RECORD_FIELDS, input, undefined, ctx);
   const isSystem = typeof input['action'] === 'string' && input['action'].startsWith(SYSTEM_ACTION_PREFIX);
   if (isSystem && input['log'] === undefined) out.push({ path: 'log', code: 'FIELD_REQUIRED', message: 'system records carry a log object' });
   if (!isSystem && (input['log'] !== undefined || input['sigs'] !== undefined)) {

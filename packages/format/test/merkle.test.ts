@@ -4,8 +4,9 @@
 import '../src/node/index.js';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { concatBytes, fromHex, toHex } from '../src/bytes.js';
-import { cryptoProvider } from '../src/crypto/provider.js';
+import { concatBytes, fromHex, toBase64, toHex, utf8 } from '../src/bytes.js';
+import { nobleProvider } from '../src/crypto/noble.js';
+import { cryptoProvider, setCryptoProvider } from '../src/crypto/provider.js';
 import { TrailsealError, type ErrorCode } from '../src/errors.js';
 import {
   CompactRange,
@@ -203,6 +204,54 @@ describe('known answers (Certificate Transparency / transparency-dev test vector
       expect(hex(consistencyProof(ctStore, m, n))).toEqual(p);
       verifyConsistency(m, n, p.map((h) => fromHex(h)), fromHex(ctRoots[m]!), fromHex(ctRoots[n]!));
     }
+  });
+});
+
+describe('worked example of docs/spec/merkle-tree.md', () => {
+  it('three leaves a, b, c', () => {
+    const b64 = (h: Uint8Array): string => toBase64(h);
+    const [l0, l1, l2] = ['a', 'b', 'c'].map((t) => leafHash(t)) as [Uint8Array, Uint8Array, Uint8Array];
+    const n01 = nodeHash(l0, l1);
+    const root = nodeHash(n01, l2);
+    expect([l0, l1, l2, n01, root].map(toHex)).toEqual([
+      '022a6979e6dab7aa5ae4c3e5e45f7e977112a7e63593820dbec1ec738a24f93c',
+      '57eb35615d47f34ec714cacdf5fd74608a5e8e102724e80b24b287c0c27b6a31',
+      '597fcb31282d34654c200d3418fca5705c648ebf326ec73d8ddef11841f876d8',
+      'b137985ff484fb600db93107c77b0365c80d78f5b429ded0fd97361d077999eb',
+      '36642e73c2540ab121e3a6bf9545b0a24982cd830eb13d3cd19de3ce6c021ec1',
+    ]);
+    expect([l0, l1, l2, n01, root].map(b64)).toEqual([
+      'Aippeebat6pa5MPl5F9+l3ESp+Y1k4INvsHsc4ok+Tw=',
+      'V+s1YV1H807HFMrN9f10YIpejhAnJOgLJLKHwMJ7ajE=',
+      'WX/LMSgtNGVMIA00GPylcFxkjr8ybsc9jd7xGEH4dtg=',
+      'sTeYX/SE+2ANuTEHx3sDZcgNePW0Kd7Q/Zc2HQd5mes=',
+      'NmQuc8JUCrEh46a/lUWwokmCzYMOsT080Z3jzmwCHsE=',
+    ]);
+    expect(b64(emptyRoot())).toBe('47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=');
+    const exRef = new ReferenceTree(['a', 'b', 'c'].map((t) => utf8(t)));
+    expect(toHex(exRef.mth(0, 3))).toBe(toHex(root));
+
+    const s = new MemoryNodeStore();
+    const r = new CompactRange();
+    const visited: string[][] = [];
+    for (const lh of [l0, l1, l2]) {
+      const v: string[] = [];
+      r.append(lh, (id, h) => {
+        v.push(`${key(id)}=${b64(h)}`);
+        s.put(id, h);
+      });
+      visited.push(v);
+    }
+    expect(visited).toEqual([[`0/0=${b64(l0)}`], [`0/1=${b64(l1)}`, `1/0=${b64(n01)}`], [`0/2=${b64(l2)}`]]);
+    expect(toHex(r.root())).toBe(toHex(root));
+    expect(inclusionProof(s, 0, 3).map(b64)).toEqual([b64(l1), b64(l2)]);
+    expect(inclusionProof(s, 1, 3).map(b64)).toEqual([b64(l0), b64(l2)]);
+    expect(inclusionProof(s, 2, 3).map(b64)).toEqual([b64(n01)]);
+    expect(consistencyProof(s, 1, 3).map(b64)).toEqual([b64(l1), b64(l2)]);
+    expect(consistencyProof(s, 2, 3).map(b64)).toEqual([b64(l2)]);
+    expect(consistencyProof(s, 3, 3)).toEqual([]);
+    verifyInclusion(l0, 0, 3, [l1, l2], root);
+    verifyConsistency(2, 3, [l2], n01, root);
   });
 });
 
@@ -542,6 +591,23 @@ describe('roots and readers', () => {
     }
     expect(codeOf(() => inclusionProof(store, 0, MAX + 5))).toBe('TREE_NODE_MISSING');
     expect(codeOf(() => inclusionProofFromNodes(3, 10, []))).toBe('TREE_NODE_MISSING');
+  });
+});
+
+describe('portable provider', () => {
+  it('the pure-JS (browser) SHA-256 gives the same tree', () => {
+    const node = cryptoProvider();
+    setCryptoProvider(nobleProvider);
+    try {
+      const r = new CompactRange();
+      const s = new MemoryNodeStore();
+      for (let i = 0; i < 100; i++) r.append(leafHash(leaves[i]!), (id, h) => s.put(id, h));
+      expect(toHex(r.root())).toBe(toHex(rootsBySize[100]!));
+      verifyInclusion(leafHashes[37]!, 37, 100, inclusionProof(s, 37, 100), rootsBySize[100]!);
+      verifyConsistency(37, 100, consistencyProof(s, 37, 100), rootsBySize[37]!, rootsBySize[100]!);
+    } finally {
+      setCryptoProvider(node);
+    }
   });
 });
 

@@ -2,6 +2,6 @@
 // checkpoints) comes in as arguments; input is attacker-controlled text.
 export type { Problem } from './problems.js';
 export { ProblemList } from './problems.js';
-export { SegmentVerifier, verifySegment, type SegmentOptions, type SegmentResult } from './segment.js';
+export { SegmentVerifier, segmentFromData, segmentToData, verifySegment, type SegmentData, type SegmentOptions, type SegmentResult } from './segment.js';
 export { combineSegments, keyForSize, type KeyEpoch, type LogReport, type LogStart, type VerifyLogOptions } from './combine.js';
 export { verifyLog, verifyReceipt, type ReceiptOptions, type ReceiptReport } from './log.js';

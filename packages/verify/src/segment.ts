@@ -10,14 +10,17 @@ import {
   formatMacKeyId,
   macEpochOf,
   parseMacKeyId,
-  recordForms,
+  canonicalize,
+  canonicalRecordParts,
+  joinMacInput,
+  joinRecordBytes,
   recordHash,
   recordLeafHash,
   toHex,
   validateRecord,
   type MacKey,
 } from '@trailseal/format';
-import { ProblemList } from './problems.js';
+import { ProblemList, type Problem } from './problems.js';
 
 export interface SegmentOptions {
   /** Disclosed MAC epoch keys. Records under other keys are counted as macSkipped. */
@@ -143,13 +146,16 @@ export class SegmentVerifier {
   private checkRecord(record: Record<string, unknown>, line: string, at: { line: number; seq?: number }): void {
     const fieldErrors = validateRecord(record);
     for (const e of fieldErrors) this.problems.add({ code: 'RECORD_INVALID', ...at, message: `${e.path || '(record)'}: ${e.code}: ${e.message}` });
-    let forms: ReturnType<typeof recordForms> | undefined;
+    // Schema-valid records take the compiled serializer; anything else the
+    // general one (slower, but it also explains what cannot be canonicalized).
+    const parts = fieldErrors.length === 0 ? canonicalRecordParts(record) : undefined;
+    let canonical: string | undefined;
     try {
-      forms = recordForms(record);
+      canonical = parts !== undefined ? joinRecordBytes(parts, record['mac'] as string) : canonicalize(record);
     } catch (e) {
       this.problems.add({ code: 'RECORD_NOT_CANONICAL', ...at, message: `record cannot be canonicalized: ${(e as Error).message}` });
     }
-    if (forms !== undefined && forms.full !== line) {
+    if (canonical !== undefined && canonical !== line) {
       this.problems.add({ code: 'RECORD_NOT_CANONICAL', ...at, message: 'the line is not the RFC 8785 canonical form of its content (whitespace, member order, escaping or duplicate names)' });
     }
     const tenant = record['tenant'];
@@ -162,7 +168,7 @@ export class SegmentVerifier {
       if (this.minReceivedAt === undefined || receivedAt < this.minReceivedAt) this.minReceivedAt = receivedAt;
       if (this.maxReceivedAt === undefined || receivedAt > this.maxReceivedAt) this.maxReceivedAt = receivedAt;
     }
-    if (fieldErrors.length === 0 && forms !== undefined) this.checkMac(record, forms.macInput, at);
+    if (parts !== undefined) this.checkMac(record, joinMacInput(parts), at);
     const action = record['action'];
     if (typeof action === 'string' && action.startsWith(SYSTEM_ACTION_PREFIX) && at.seq !== undefined) {
       this.systemRecords.push({ seq: at.seq, line, record });
@@ -219,4 +225,22 @@ export function verifySegment(lines: Iterable<string>, opts: SegmentOptions = {}
   const v = new SegmentVerifier(opts);
   for (const l of lines) v.add(l);
   return v.result();
+}
+
+/** A SegmentResult as plain data: structured-clone safe (worker threads, web workers). */
+export interface SegmentData extends Omit<SegmentResult, 'problems' | 'range'> {
+  readonly problems: { readonly items: readonly Problem[]; readonly total: number };
+  readonly range: { readonly begin: number; readonly end: number; readonly hashes: readonly Uint8Array[] };
+}
+
+export function segmentToData(r: SegmentResult): SegmentData {
+  return { ...r, problems: { items: r.problems.items, total: r.problems.total }, range: { begin: r.range.begin, end: r.range.end, hashes: [...r.range.hashes] } };
+}
+
+/** Rebuilds a SegmentResult from data that crossed a thread boundary (and so is not trusted to be well formed). */
+export function segmentFromData(d: SegmentData): SegmentResult {
+  const problems = new ProblemList();
+  for (const p of d.problems.items) problems.add(p);
+  problems.total = Math.max(problems.total, d.problems.total);
+  return { ...d, problems, range: new CompactRange(d.range.begin, d.range.end, d.range.hashes) };
 }

@@ -25,7 +25,12 @@ export type NodeVisitor = (id: NodeId, hash: Uint8Array) => void;
  * right. rangeNodes(0, size) are the nodes the root of a tree of `size`
  * leaves is computed from.
  */
-export function rangeNodes(begin: number, end: number, out: NodeId[] = []): NodeId[] {
+export function rangeNodes(begin: number, end: number): NodeId[] {
+  return pushRangeNodes(begin, end, []);
+}
+
+/** rangeNodes(begin, end), appended to `out`. */
+export function pushRangeNodes(begin: number, end: number, out: NodeId[]): NodeId[] {
   checkSize('begin', begin);
   checkSize('end', end, begin);
   let pos = begin;

@@ -15,7 +15,7 @@
 
 import { TrailsealError } from '../errors.js';
 import { checkSize, isOdd, shl, shr, trailingZeros, xorBitLength } from './bits.js';
-import { type NodeId, rangeNodes } from './compact.js';
+import { type NodeId, pushRangeNodes, rangeNodes } from './compact.js';
 import { HASH_SIZE, emptyRoot, foldRight } from './hash.js';
 
 interface Plan {
@@ -43,7 +43,7 @@ function planPath(level: number, index: number, size: number, ids: NodeId[]): Pl
     // The right sibling at level + inner - 1, truncated at size: the
     // ephemeral node when [a, size) is not a whole perfect subtree.
     const a = shl(shr(index, inner - 1) + 1, level + inner - 1);
-    rangeNodes(a, size, ids);
+    pushRangeNodes(a, size, ids);
   }
   const ephemeral = ids.length - before;
   // Above the fork the path runs along the right edge of the RFC tree, whose

@@ -1,0 +1,89 @@
+// Offline verification throughput: one core (verifyLog) and both cores
+// (worker threads, one segment each, combined in order), beside the raw
+// one-shot SHA-256 rate of the same records measured in the same run.
+//
+//   npx tsc -b && node bench/dist/verify.js [records]
+import { hash } from 'node:crypto';
+import { availableParallelism } from 'node:os';
+import { performance } from 'node:perf_hooks';
+import { pathToFileURL } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import { LogSealer, toHex, type MacKey } from '@trailseal/format';
+import { combineSegments, segmentFromData, verifyLog, type SegmentData } from '@trailseal/verify';
+import { richEvent } from './events.js';
+import { printTable, type BenchResult } from './measure.js';
+import type { VerifyJob } from './verify-worker.js';
+
+function buildLog(n: number): { lines: string[]; checkpoint: string; key: string; macKeys: { id: string; keyHex: string }[] } {
+  const k = new Uint8Array(32).fill(9);
+  const sealer = new LogSealer({ tenant: 'bench', origin: 'bench.example/tenants/bench', tenantKey: k, signingSeed: k });
+  const t0 = Date.UTC(2026, 10, 26, 12);
+  const lines = [sealer.genesis(t0).canonical];
+  const macKeys = new Map<string, MacKey>();
+  for (let i = 1; i < n; i++) {
+    const s = sealer.append(richEvent(i), t0 + i);
+    lines.push(s.canonical);
+    if (!macKeys.has(s.record.mac_key_id)) macKeys.set(s.record.mac_key_id, sealer.macKey(s.record.mac_key_id.split(':')[1]!));
+  }
+  return { lines, checkpoint: sealer.checkpoint(), key: sealer.verifierKey, macKeys: [...macKeys.values()].map((m) => ({ id: m.id, keyHex: toHex(m.key) })) };
+}
+
+async function parallelVerify(bytes: SharedArrayBuffer, total: number, workers: number, opts: { key: string; checkpoint: string; macKeys: VerifyJob['macKeys'] }): Promise<ReturnType<typeof combineSegments>> {
+  const view = new Uint8Array(bytes);
+  const jobs: VerifyJob[] = [];
+  let start = 0;
+  let line = 0;
+  for (let w = 0; w < workers; w++) {
+    let end = w === workers - 1 ? view.length : view.indexOf(10, Math.floor((view.length * (w + 1)) / workers)) + 1;
+    if (end <= start) end = view.length;
+    jobs.push({ bytes, start, end, firstSeq: line, firstLine: line + 1, macKeys: opts.macKeys });
+    for (let i = view.indexOf(10, start); i !== -1 && i < end; i = view.indexOf(10, i + 1)) line++;
+    start = end;
+  }
+  const results = await Promise.all(
+    jobs.map(
+      (job) =>
+        new Promise<SegmentData>((resolve, reject) => {
+          const w = new Worker(new URL('./verify-worker.js', import.meta.url), { workerData: job });
+          w.once('message', (d: SegmentData) => resolve(d));
+          w.once('error', reject);
+        }),
+    ),
+  );
+  const report = combineSegments(results.map(segmentFromData), { trustedKeys: [opts.key], checkpoint: opts.checkpoint });
+  if (report.count !== total) throw new Error(`verified ${report.count} of ${total}`);
+  return report;
+}
+
+export async function benchVerify(n = 200_000): Promise<BenchResult[]> {
+  const log = buildLog(n);
+  const text = `${log.lines.join('\n')}\n`;
+  const bytes = new SharedArrayBuffer(Buffer.byteLength(text));
+  Buffer.from(bytes).write(text);
+  const macKeys = log.macKeys.map((m) => ({ id: m.id, key: Uint8Array.from(Buffer.from(m.keyHex, 'hex')) }));
+
+  let t = performance.now();
+  for (const l of log.lines) hash('sha256', l, 'buffer');
+  const shaRate = n / ((performance.now() - t) / 1000);
+
+  t = performance.now();
+  const one = verifyLog(log.lines, { trustedKeys: [log.key], checkpoint: log.checkpoint, macKeys });
+  const oneRate = n / ((performance.now() - t) / 1000);
+  if (!one.ok) throw new Error(`single-thread verification failed: ${JSON.stringify(one.problems.slice(0, 3))}`);
+
+  const cores = Math.max(2, availableParallelism());
+  t = performance.now();
+  const par = await parallelVerify(bytes, n, cores, { key: log.key, checkpoint: log.checkpoint, macKeys: log.macKeys });
+  const parRate = n / ((performance.now() - t) / 1000);
+  if (!par.ok) throw new Error(`parallel verification failed: ${JSON.stringify(par.problems.slice(0, 3))}`);
+
+  const base = `raw one-shot SHA-256 of the records, one core`;
+  return [
+    { name: `verify ${n} records with MACs, one core`, opsPerSec: oneRate, baselineName: base, baselineOpsPerSec: shaRate, ratio: oneRate / shaRate },
+    { name: `verify ${n} records with MACs, ${cores} workers`, opsPerSec: parRate, baselineName: base, baselineOpsPerSec: shaRate, ratio: parRate / shaRate },
+  ];
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  printTable('offline verification', await benchVerify(Number(process.argv[2] ?? 200_000)));
+}
