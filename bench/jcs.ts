@@ -4,21 +4,12 @@
 //
 //   npx tsc -b && node bench/dist/jcs.js
 import { createRequire } from 'node:module';
-import { performance } from 'node:perf_hooks';
-import { pathToFileURL } from 'node:url';
 import { canonicalize, parseJson } from '@trailseal/format';
+import { compare, isMain, printTable, type BenchResult } from './measure.js';
 
 // The package is CommonJS with `module.exports = serialize`, while its typings
 // declare an ES default export; require() gives the function either way.
 const npmCanonicalize = createRequire(import.meta.url)('canonicalize') as (input: unknown) => string | undefined;
-
-export interface BenchResult {
-  name: string;
-  opsPerSec: number;
-  baselineName: string;
-  baselineOpsPerSec: number;
-  ratio: number;
-}
 
 /**
  * A realistic audit event of about 1 KiB: nested actor, source, target,
@@ -77,50 +68,6 @@ export function sampleEvent(i = 0): Record<string, unknown> {
 // Each side runs ten 100 ms samples, alternating with the other side, and the
 // median sample counts: on a shared machine a burst of foreign load then hits
 // both sides alike instead of skewing the ratio.
-const SAMPLES = 10;
-const SAMPLE_MS = 100;
-
-let sink = 0;
-
-function consume(v: unknown): void {
-  sink ^= typeof v === 'string' ? v.length : 1;
-}
-
-function sample(fn: () => unknown, ms: number): number {
-  let ops = 0;
-  let batch = 1;
-  const start = performance.now();
-  let now = start;
-  while (now - start < ms) {
-    for (let k = 0; k < batch; k++) consume(fn());
-    ops += batch;
-    now = performance.now();
-    if (batch < 1 << 12) batch *= 2;
-  }
-  return ops / ((now - start) / 1000);
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 === 1 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-}
-
-function row(name: string, ours: () => unknown, baselineName: string, baseline: () => unknown): BenchResult {
-  // Warm-up: long enough for the optimizing compiler to settle on both.
-  sample(ours, 250);
-  sample(baseline, 250);
-  const a: number[] = [];
-  const b: number[] = [];
-  for (let i = 0; i < SAMPLES; i++) {
-    a.push(sample(ours, SAMPLE_MS));
-    b.push(sample(baseline, SAMPLE_MS));
-  }
-  const opsPerSec = median(a);
-  const baselineOpsPerSec = median(b);
-  return { name, opsPerSec, baselineName, baselineOpsPerSec, ratio: opsPerSec / baselineOpsPerSec };
-}
-
 /** Events in one JSON array, as large as fits in 1 MiB (the default maxBytes). */
 function megabyteArray(): string {
   const parts: string[] = [];
@@ -139,25 +86,13 @@ export function benchJcs(): BenchResult[] {
   const eventJson = canonicalize(event);
   const big = megabyteArray();
   return [
-    row('canonicalize (1 KiB event)', () => canonicalize(event), 'canonicalize npm', () => npmCanonicalize(event)),
-    row('parseJson (1 KiB event)', () => parseJson(eventJson), 'JSON.parse', () => JSON.parse(eventJson)),
-    row('parseJson (1 MiB array)', () => parseJson(big), 'JSON.parse', () => JSON.parse(big)),
+    compare('canonicalize (1 KiB event)', () => canonicalize(event), 'canonicalize npm', () => npmCanonicalize(event)),
+    compare('parseJson (1 KiB event)', () => parseJson(eventJson), 'JSON.parse', () => JSON.parse(eventJson)),
+    compare('parseJson (1 MiB array)', () => parseJson(big), 'JSON.parse', () => JSON.parse(big)),
   ];
 }
 
-function isMain(): boolean {
-  const entry = process.argv[1];
-  return entry !== undefined && import.meta.url === pathToFileURL(entry).href;
-}
-
-if (isMain()) {
-  const bytes = canonicalize(sampleEvent()).length;
-  console.log(`event: ${bytes} bytes canonical; ${process.version}`);
-  const results = benchJcs();
-  const fmt = (n: number): string => Math.round(n).toLocaleString('en-US').padStart(11);
-  console.log(`${'benchmark'.padEnd(28)} ${'ops/s'.padStart(11)}  ${'baseline'.padEnd(17)} ${'ops/s'.padStart(11)}  ratio`);
-  for (const r of results) {
-    console.log(`${r.name.padEnd(28)} ${fmt(r.opsPerSec)}  ${r.baselineName.padEnd(17)} ${fmt(r.baselineOpsPerSec)}  ${r.ratio.toFixed(2)}x`);
-  }
-  if (sink === 0.5) console.log('unreachable: keeps the results observable');
+if (isMain(import.meta.url)) {
+  console.log(`event: ${canonicalize(sampleEvent()).length} bytes canonical; ${process.version}`);
+  printTable('canonical JSON and strict parsing, one core', benchJcs());
 }

@@ -3,7 +3,6 @@
 // bytes, so appends are bounded by about that rate, amortized one node hash
 // per leaf).
 import { hash } from 'node:crypto';
-import { pathToFileURL } from 'node:url';
 import {
   CompactRange,
   MemoryNodeStore,
@@ -13,45 +12,15 @@ import {
   verifyInclusion,
   type NodeVisitor,
 } from '@trailseal/format';
-
-export interface BenchResult {
-  name: string;
-  opsPerSec: number;
-  baselineName: string;
-  baselineOpsPerSec: number;
-  ratio: number;
-}
-
-/** Runs `op` in batches until `ms` milliseconds have passed; operations per second. */
-function rate(op: (i: number) => void, ms = 600, batch = 256): number {
-  for (let i = 0; i < batch; i++) op(i);
-  let n = 0;
-  const start = performance.now();
-  let now = start;
-  while (now - start < ms) {
-    for (let i = 0; i < batch; i++) op(n + i);
-    n += batch;
-    now = performance.now();
-  }
-  return (n * 1000) / (now - start);
-}
+import { isMain, printTable, rate, result, type BenchResult } from './measure.js';
 
 const STORE_LEAVES = 1 << 20;
 
 export function benchMerkle(): BenchResult[] {
   const input = new Uint8Array(64).fill(7);
-  let sink = 0;
-  const sha = rate(() => {
-    sink ^= hash('sha256', input, 'buffer')[0]!;
-  });
+  const sha = rate(() => hash('sha256', input, 'buffer'));
   const baselineName = 'SHA-256 one-shot, 64 B';
-  const row = (name: string, opsPerSec: number): BenchResult => ({
-    name,
-    opsPerSec,
-    baselineName,
-    baselineOpsPerSec: sha,
-    ratio: opsPerSec / sha,
-  });
+  const row = (name: string, opsPerSec: number): BenchResult => result(name, opsPerSec, baselineName, sha);
 
   // Distinct leaf hashes, made once, so the loop measures appending only.
   const leaves = Array.from({ length: 4096 }, (_, i) => leafHash(`leaf ${i}`));
@@ -68,9 +37,7 @@ export function benchMerkle(): BenchResult[] {
   for (let i = 0; i < STORE_LEAVES; i++) built.append(leafHash(`leaf ${i}`), (id, h) => store.put(id, h));
   // A size that is not a power of two, so proofs need an ephemeral node.
   const size = STORE_LEAVES - 12345;
-  const prove = rate((i) => {
-    sink ^= inclusionProof(store, (i * 7919) % size, size).length;
-  });
+  const prove = rate((i) => inclusionProof(store, (i * 7919) % size, size));
 
   const samples = Array.from({ length: 1024 }, (_, k) => {
     const index = (k * 104729) % size;
@@ -81,7 +48,6 @@ export function benchMerkle(): BenchResult[] {
     const s = samples[i & 1023]!;
     verifyInclusion(s.leaf, s.index, size, s.proof, sizeRoot);
   });
-  if (sink === 0.5) console.log(sink);
 
   return [
     row('CompactRange.append (leaf hashes/s)', append),
@@ -90,15 +56,4 @@ export function benchMerkle(): BenchResult[] {
   ];
 }
 
-function printTable(rows: BenchResult[]): void {
-  const fmt = (x: number): string => Math.round(x).toLocaleString('en-US');
-  const w = Math.max(...rows.map((r) => r.name.length));
-  console.log(`${'benchmark'.padEnd(w)}  ${'ops/s'.padStart(12)}  ${'SHA-256/s'.padStart(12)}  ratio`);
-  for (const r of rows) {
-    console.log(`${r.name.padEnd(w)}  ${fmt(r.opsPerSec).padStart(12)}  ${fmt(r.baselineOpsPerSec).padStart(12)}  ${r.ratio.toFixed(3)}`);
-  }
-}
-
-if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  printTable(benchMerkle());
-}
+if (isMain(import.meta.url)) printTable('Merkle tree, one core', benchMerkle());

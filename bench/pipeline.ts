@@ -3,11 +3,10 @@
 // hash and HMAC over the same record bytes), measured in the same run.
 //
 //   npx tsc -b && node bench/dist/pipeline.js
-import { createHash, createHmac, hash } from 'node:crypto';
-import { pathToFileURL } from 'node:url';
+import { createHmac, hash } from 'node:crypto';
 import { LogSealer, parseEvent, type EventV1 } from '@trailseal/format';
-import { richEvent } from './events.js';
-import { measure, printTable, type BenchResult } from './measure.js';
+import { richEvent } from '../test-support/events.js';
+import { compare, isMain, printTable, type BenchResult } from './measure.js';
 
 export function benchPipeline(): BenchResult[] {
   const key = new Uint8Array(32).fill(7);
@@ -18,20 +17,21 @@ export function benchPipeline(): BenchResult[] {
   const bytes = Buffer.byteLength(sample);
   const now = Date.now();
 
-  const sha = measure(`raw one-shot SHA-256 of a ${bytes}-byte record`, (i) => hash('sha256', sample + (i & 1), 'buffer'));
-  const floor = measure('bare crypto per record (SHA-256 x2 + HMAC-SHA256)', (i) => {
+  const shaName = `raw one-shot SHA-256 of a ${bytes}-byte record`;
+  const sha = (i: number): unknown => hash('sha256', sample + (i & 1), 'buffer');
+  const floorName = 'bare crypto per record (SHA-256 x2 + HMAC-SHA256)';
+  const floor = (i: number): unknown => {
     const s = sample + (i & 1);
     hash('sha256', s, 'buffer');
-    createHash('sha256').update('\u0000').update(s).digest();
-    createHmac('sha256', key).update(s).digest();
-  });
-  const seal = measure('seal: canonicalize + chain + MAC + tree', (i) => sealer.append(events[i & 1023]!, now));
-  const full = measure('validate + seal', (i) => sealer.append(parseEvent(events[i & 1023]), now));
+    hash('sha256', `\u0000${s}`, 'buffer');
+    return createHmac('sha256', key).update(s).digest();
+  };
+  const seal = (i: number): unknown => sealer.append(events[i & 1023]!, now);
   return [
-    { ...seal, baselineName: sha.name, baselineOpsPerSec: sha.opsPerSec, ratio: seal.opsPerSec / sha.opsPerSec },
-    { ...seal, baselineName: floor.name, baselineOpsPerSec: floor.opsPerSec, ratio: seal.opsPerSec / floor.opsPerSec },
-    { ...full, baselineName: floor.name, baselineOpsPerSec: floor.opsPerSec, ratio: full.opsPerSec / floor.opsPerSec },
+    compare('seal: canonicalize + chain + MAC + tree', seal, shaName, sha),
+    compare('seal: canonicalize + chain + MAC + tree', seal, floorName, floor),
+    compare('validate + seal', (i) => sealer.append(parseEvent(events[i & 1023]), now), floorName, floor),
   ];
 }
 
-if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) printTable('append pipeline, one core', benchPipeline());
+if (isMain(import.meta.url)) printTable('append pipeline, one core', benchPipeline());

@@ -6,12 +6,11 @@
 import { hash } from 'node:crypto';
 import { availableParallelism } from 'node:os';
 import { performance } from 'node:perf_hooks';
-import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { LogSealer, toHex, type MacKey } from '@trailseal/format';
 import { combineSegments, segmentFromData, verifyLog, type SegmentData } from '@trailseal/verify';
-import { richEvent } from './events.js';
-import { printTable, type BenchResult } from './measure.js';
+import { richEvent } from '../test-support/events.js';
+import { isMain, printTable, result, type BenchResult } from './measure.js';
 import type { VerifyJob } from './verify-worker.js';
 
 function buildLog(n: number): { lines: string[]; checkpoint: string; key: string; macKeys: { id: string; keyHex: string }[] } {
@@ -78,12 +77,9 @@ export async function benchVerify(n = 200_000): Promise<BenchResult[]> {
   if (!par.ok) throw new Error(`parallel verification failed: ${JSON.stringify(par.problems.slice(0, 3))}`);
 
   const base = `raw one-shot SHA-256 of the records, one core`;
-  return [
-    { name: `verify ${n} records with MACs, one core`, opsPerSec: oneRate, baselineName: base, baselineOpsPerSec: shaRate, ratio: oneRate / shaRate },
-    { name: `verify ${n} records with MACs, ${cores} workers`, opsPerSec: parRate, baselineName: base, baselineOpsPerSec: shaRate, ratio: parRate / shaRate },
-  ];
+  return [result(`verify ${n} records with MACs, one core`, oneRate, base, shaRate), result(`verify ${n} records with MACs, ${cores} workers`, parRate, base, shaRate)];
 }
 
-if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+if (isMain(import.meta.url)) {
   printTable('offline verification', await benchVerify(Number(process.argv[2] ?? 200_000)));
 }

@@ -33,8 +33,15 @@ export function isLogTimestamp(s: string): boolean {
 
 /** Formats a Date (or epoch milliseconds) the way the log stamps `received_at`. */
 export function logTimestamp(ms: number): string {
-  return new Date(ms).toISOString();
+  // Records sealed in one burst share their millisecond: format it once.
+  if (ms !== lastMs) {
+    lastText = new Date(ms).toISOString();
+    lastMs = ms;
+  }
+  return lastText;
 }
+let lastMs = Number.NaN;
+let lastText = '';
 
 /** Dotted-quad IPv4 (RFC 791 text form) with no leading zeros. */
 export function isIPv4(s: string): boolean {

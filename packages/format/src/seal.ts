@@ -249,8 +249,7 @@ export class LogSealer {
     const mac = computeMac(mk.key, joinMacInput(parts));
     record['mac'] = mac;
     const canonical = joinRecordBytes(parts, mac);
-    const rh = recordHash(canonical);
-    const lh = recordLeafHash(canonical);
+    const { hash: rh, leafHash: lh } = cryptoProvider().sha256AndLeafHash(canonical);
     const nodes: { id: NodeId; hash: Uint8Array }[] = [];
     this.range.append(lh, (id, hash) => nodes.push({ id, hash }));
     this.size++;

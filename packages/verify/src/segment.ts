@@ -14,8 +14,7 @@ import {
   canonicalRecordParts,
   joinMacInput,
   joinRecordBytes,
-  recordHash,
-  recordLeafHash,
+  cryptoProvider,
   toHex,
   validateRecord,
   type MacKey,
@@ -92,8 +91,9 @@ export class SegmentVerifier {
     this.count++;
     const lineNo = this.line;
     // The chain and the tree commit to the exact bytes, whatever they parse to.
-    const hash = toHex(recordHash(line));
-    const leaf = recordLeafHash(line);
+    const digests = cryptoProvider().sha256AndLeafHash(line);
+    const hash = toHex(digests.hash);
+    const leaf = digests.leafHash;
 
     let record: Record<string, unknown> | undefined;
     try {

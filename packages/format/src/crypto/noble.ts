@@ -25,6 +25,12 @@ export const nobleProvider: CryptoProvider = {
     for (const p of parts) h.update(asBytes(p));
     return h.digest();
   },
+  sha256AndLeafHash(data) {
+    const bytes = asBytes(data);
+    const prefixed = new Uint8Array(bytes.length + 1);
+    prefixed.set(bytes, 1);
+    return { hash: sha256(bytes), leafHash: sha256(prefixed) };
+  },
   ed25519PublicKey(seed) {
     return ed25519.getPublicKey(seed);
   },

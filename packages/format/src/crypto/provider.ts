@@ -14,6 +14,11 @@ export interface CryptoProvider {
   /** SHA-256 of the concatenation of the parts. */
   sha256(...parts: Bytes[]): Uint8Array;
   hmacSha256(key: Uint8Array, ...parts: Bytes[]): Uint8Array;
+  /**
+   * SHA-256(data) and SHA-256(0x00 || data) together: the chain hash and the
+   * RFC 6962 leaf hash every record needs, from one encoding of the data.
+   */
+  sha256AndLeafHash(data: Bytes): { readonly hash: Uint8Array; readonly leafHash: Uint8Array };
   ed25519PublicKey(seed: Uint8Array): Uint8Array;
   ed25519Sign(seed: Uint8Array, message: Bytes): Uint8Array;
   /** RFC 8032 verification; false (never a throw) for any malformed input. */

@@ -113,6 +113,11 @@ export const nodeProvider: CryptoProvider = {
     scratch.set(inner, BLOCK);
     return oneShot(scratch.subarray(0, BLOCK + 32));
   },
+  sha256AndLeafHash(data) {
+    scratch[0] = 0;
+    const end = layout(1, [data]);
+    return { hash: oneShot(scratch.subarray(1, end)), leafHash: oneShot(scratch.subarray(0, end)) };
+  },
   ed25519PublicKey(seed) {
     const jwk = createPublicKey(privateKey(seed)).export({ format: 'jwk' });
     return asUint8(Buffer.from(jwk.x!, 'base64url'));
