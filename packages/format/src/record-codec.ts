@@ -92,8 +92,9 @@ export function joinMacInput(parts: { head: string; tail: string }): string {
   return `${parts.head},${parts.tail}`;
 }
 
+/** `mac` must be the 64 hex digits of a MAC (no escaping needed). */
 export function joinRecordBytes(parts: { head: string; tail: string }, mac: string): string {
-  return `${parts.head},"mac":${JSON.stringify(mac)},${parts.tail}`;
+  return `${parts.head},"mac":"${mac}",${parts.tail}`;
 }
 
 /** Canonical JSON of a schema-valid producer event (validateEvent returned no errors). */

@@ -36,6 +36,7 @@ import {
   type NodeReader,
 } from '../src/merkle.js';
 import { ReferenceTree } from './support/reference-merkle.js';
+import { codeOf } from '../../../test-support/errors.js';
 
 const MAX = 1030;
 
@@ -72,15 +73,6 @@ const key = (id: NodeId): string => `${id.level}/${id.index}`;
 const span = (id: NodeId): [number, number] => [id.index * 2 ** id.level, (id.index + 1) * 2 ** id.level];
 const hex = (hs: readonly Uint8Array[]): string[] => hs.map(toHex);
 
-function codeOf(f: () => unknown): ErrorCode | 'none' {
-  try {
-    f();
-  } catch (e) {
-    if (e instanceof TrailsealError) return e.code;
-    throw e;
-  }
-  return 'none';
-}
 
 function errorOf(f: () => unknown): TrailsealError {
   try {

@@ -1,10 +1,10 @@
 import '../src/node/index.js';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { fromBase64, fromUtf8, toBase64, utf8 } from '../src/bytes.js';
+import { fromBase64, toBase64, utf8 } from '../src/bytes.js';
 import { cryptoProvider, setCryptoProvider } from '../src/crypto/provider.js';
 import { nobleProvider } from '../src/crypto/noble.js';
-import { isTrailsealError, type ErrorCode } from '../src/errors.js';
+import { isTrailsealError } from '../src/errors.js';
 import {
   addSignatures,
   ed25519KeyId,
@@ -21,6 +21,7 @@ import {
   signNote,
   type NoteSigner,
 } from '../src/note.js';
+import { codeOf, flipByte } from '../../../test-support/errors.js';
 
 // Known answers from golang.org/x/mod/sumdb/note (note_test.go and the package
 // documentation in note.go), the reference implementation of c2sp.org/signed-note.
@@ -39,15 +40,6 @@ const SUMDB_VKEY = 'sum.golang.org+033de0ae+Ac4zctda0e5eza+HJyk9SxEdh+s3Ux18htTT
 const SUMDB_NOTE =
   'go.sum database tree\n31700353\nqINS1GRFhWHwdkUeqLEoP4yEMkTBBzxBkGwGQlVlVcs=\n\n' +
   '\u2014 sum.golang.org Az3grnmrIUEDFqHzAElIQCPNoRFRAAdFo47fooyWKMHb89k11GJh5zHIfNCOBmwn/C3YI8oW9/C8DJ87F61QqspBYwM=\n';
-
-function codeOf(f: () => unknown): ErrorCode | 'none' | 'other' {
-  try {
-    f();
-    return 'none';
-  } catch (e) {
-    return isTrailsealError(e) ? e.code : 'other';
-  }
-}
 
 const seedOf = (label: string): Uint8Array => cryptoProvider().sha256(label);
 const be32 = (n: number): number[] => [n >>> 24, (n >>> 16) & 255, (n >>> 8) & 255, n & 255];
@@ -351,14 +343,9 @@ describe('signed-note properties', () => {
   it('rejects any note with one byte changed', () => {
     fc.assert(
       fc.property(noteText, fc.nat(), fc.integer({ min: 1, max: 255 }), (t, at, mask) => {
-        const bytes = utf8(signNote(t, [log]));
-        bytes[at % bytes.length]! ^= mask;
-        let changed: string;
-        try {
-          changed = fromUtf8(bytes);
-        } catch {
-          return; // no longer UTF-8: rejected before it is a note at all
-        }
+        const changed = flipByte(signNote(t, [log]), at, mask);
+        // No longer UTF-8: rejected before it is a note at all.
+        if (changed === undefined) return;
         expect(['NOTE_MALFORMED', 'NOTE_BAD_SIGNATURE', 'NOTE_NO_VALID_SIGNATURE']).toContain(codeOf(() => openNote(changed, [logV])));
       }),
       { numRuns: 500 },
