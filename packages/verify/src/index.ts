@@ -4,4 +4,4 @@ export type { Problem } from './problems.js';
 export { ProblemList } from './problems.js';
 export { SegmentVerifier, segmentFromData, segmentToData, verifySegment, type SegmentData, type SegmentOptions, type SegmentResult } from './segment.js';
 export { combineSegments, keyForSize, type KeyEpoch, type LogReport, type LogStart, type VerifyLogOptions } from './combine.js';
-export { verifyLog, verifyReceipt, type ReceiptOptions, type ReceiptReport } from './log.js';
+export { verifyCheckpointConsistency, verifyLog, verifyReceipt, type ConsistencyReport, type ReceiptOptions, type ReceiptReport } from './log.js';

@@ -1,5 +1,8 @@
 import {
   computeMac,
+  fromBase64,
+  openCheckpoint,
+  verifyConsistency,
   formatMacKeyId,
   isTrailsealError,
   parseMacKeyId,
@@ -89,4 +92,48 @@ export function verifyReceipt(recordLine: string, proofText: string, opts: Recei
     fail(e, 'proof: ');
   }
   return { ok: problems.length === 0, problems, seq, leafHash: toBase64(leaf), checkpoint, macVerified };
+}
+
+export interface ConsistencyReport {
+  readonly ok: boolean;
+  readonly problems: readonly Problem[];
+  readonly older: Checkpoint | undefined;
+  readonly newer: Checkpoint | undefined;
+}
+
+/**
+ * Checks that the tree of an earlier checkpoint (one the verifier kept, from
+ * an earlier audit) is a prefix of a later one: nothing it covered was
+ * rewritten or forked away since (RFC 9162 section 2.1.4). Both checkpoints
+ * must be signed by a trusted key and have the same origin.
+ */
+export function verifyCheckpointConsistency(older: string, newer: string, proof: readonly string[], opts: { readonly trustedKeys: readonly string[]; readonly expectedOrigin?: string }): ConsistencyReport {
+  const problems: Problem[] = [];
+  const verifiers = opts.trustedKeys.map((k) => parseVerifierKey(k));
+  const open = (note: string, which: string): Checkpoint | undefined => {
+    try {
+      return openCheckpoint(note, verifiers, opts.expectedOrigin);
+    } catch (e) {
+      if (!isTrailsealError(e)) throw e;
+      problems.push({ code: e.code, message: `${which} checkpoint: ${e.message}` });
+      return undefined;
+    }
+  };
+  const a = open(older, 'earlier');
+  const b = open(newer, 'later');
+  if (a !== undefined && b !== undefined) {
+    if (a.origin !== b.origin) {
+      problems.push({ code: 'CHECKPOINT_ORIGIN_MISMATCH', message: `the checkpoints are of different logs: ${a.origin} and ${b.origin}` });
+    } else if (a.size > b.size) {
+      problems.push({ code: 'PROOF_INCONSISTENT', message: `the earlier checkpoint (size ${a.size}) is larger than the later one (size ${b.size}): the log was truncated` });
+    } else {
+      try {
+        verifyConsistency(a.size, b.size, proof.map((h, i) => fromBase64(h, `proof[${i}]`)), a.rootHash, b.rootHash);
+      } catch (e) {
+        if (!isTrailsealError(e)) throw e;
+        problems.push({ code: e.code === 'INVALID_BASE64' ? 'PROOF_INCONSISTENT' : e.code, message: `consistency ${a.size} -> ${b.size}: ${e.message}` });
+      }
+    }
+  }
+  return { ok: problems.length === 0, problems, older: a, newer: b };
 }

@@ -1,7 +1,9 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { LogSealer, computeMac, deriveSigningSeed, deriveTenantKey, fromHex, newEd25519Signer, openCheckpoint, parseVerifierKey, recordForms, recordHash, signCheckpoint, toHex, type ErrorCode, type MacKey } from '@trailseal/format';
-import { combineSegments, verifyLog, verifyReceipt, verifySegment } from '@trailseal/verify';
+import { combineSegments, verifyCheckpointConsistency, verifyLog, verifyReceipt, verifySegment } from '@trailseal/verify';
 import { buildGoldenLog } from '../../../scripts/golden.js';
+import { flipByte } from '../../../test-support/errors.js';
 
 const golden = buildGoldenLog();
 const last = golden.checkpoints[golden.checkpoints.length - 1]!;
@@ -42,6 +44,20 @@ describe('verifyLog on the golden log', () => {
     for (const cp of golden.checkpoints) {
       expect(verifyLog(golden.records.slice(0, cp.size), { trustedKeys, checkpoint: cp.note }).problems).toEqual([]);
     }
+  });
+
+  it('fails when any byte of any record changes, and names that record', () => {
+    fc.assert(
+      fc.property(fc.nat(golden.records.length - 1), fc.nat(), fc.integer({ min: 1, max: 255 }), (i, at, mask) => {
+        const changed = flipByte(golden.records[i]!, at, mask);
+        if (changed === undefined) return;
+        const lines = golden.records.map((l, j) => (j === i ? changed : l));
+        const r = verifyLog(lines, { trustedKeys, checkpoint: last.note });
+        expect(r.ok).toBe(false);
+        expect(r.problems.some((p) => p.line === i + 1 || p.line === i + 2 || p.code === 'ROOT_MISMATCH')).toBe(true);
+      }),
+      { numRuns: 400 },
+    );
   });
 
   it('detects an edited field (MAC, chain, leaf/root)', () => {
@@ -125,5 +141,32 @@ describe('verifyReceipt', () => {
     const edited = golden.records[3]!.replace('"file.download"', '"file.upload"');
     expect(verifyReceipt(edited, golden.receipts[3]!, { trustedKeys: golden.verifierKeys, macKeys }).problems.map((p) => p.code)).toEqual(['MAC_MISMATCH', 'PROOF_ROOT_MISMATCH']);
     expect(verifyReceipt(golden.records[3]!, golden.receipts[3]!, { trustedKeys: [golden.verifierKeys[0]!] }).problems.map((p) => p.code)).toEqual(['NOTE_NO_VALID_SIGNATURE']);
+  });
+});
+
+describe('verifyCheckpointConsistency', () => {
+  const cps = new Map(golden.checkpoints.map((c) => [c.size, c.note]));
+
+  it('accepts every golden consistency proof, across the key rotation', () => {
+    for (const c of golden.consistency) {
+      const r = verifyCheckpointConsistency(cps.get(c.from)!, cps.get(c.to)!, c.proof, { trustedKeys: golden.verifierKeys, expectedOrigin: golden.origin });
+      expect(r.problems).toEqual([]);
+      expect(r.older!.size).toBe(c.from);
+    }
+  });
+
+  it('rejects a forked later tree, a swapped order, a broken proof and an untrusted key', () => {
+    const c = golden.consistency[0]!;
+    const older = cps.get(c.from)!;
+    const newer = cps.get(c.to)!;
+    const keys = { trustedKeys: golden.verifierKeys };
+    const tenantKey = deriveTenantKey(fromHex(golden.rootKeyHex), 'acme');
+    const signer = newEd25519Signer(golden.origin, deriveSigningSeed(tenantKey, 1));
+    const fork = signCheckpoint({ origin: golden.origin, size: c.to, rootHash: new Uint8Array(32).fill(7), extensions: [] }, [signer]);
+    const codes = (r: { problems: readonly { code: string }[] }): string[] => r.problems.map((p) => p.code);
+    expect(codes(verifyCheckpointConsistency(older, fork, c.proof, keys))).toEqual(['PROOF_INCONSISTENT']);
+    expect(codes(verifyCheckpointConsistency(newer, older, c.proof, keys))).toEqual(['PROOF_INCONSISTENT']);
+    expect(codes(verifyCheckpointConsistency(older, newer, c.proof.slice(1), keys))).toEqual(['PROOF_WRONG_LENGTH']);
+    expect(codes(verifyCheckpointConsistency(older, newer, c.proof, { trustedKeys: [golden.verifierKeys[1]!] }))).toEqual(['NOTE_NO_VALID_SIGNATURE']);
   });
 });
