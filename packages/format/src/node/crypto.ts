@@ -102,13 +102,16 @@ export const nodeProvider: CryptoProvider = {
   name: 'node',
   sha256(...parts) {
     if (parts.length === 1) return asUint8(oneShotHash('sha256', view(parts[0]!), 'buffer') as unknown as Buffer);
-    return oneShot(scratch.subarray(0, layout(0, parts)));
+    // layout() may replace the scratch buffer: take the end offset first.
+    const end = layout(0, parts);
+    return oneShot(scratch.subarray(0, end));
   },
   hmacSha256(key, ...parts) {
     // HMAC(K, m) = H((K ^ opad) || H((K ^ ipad) || m)), RFC 2104 section 2.
     const { ipad, opad } = padsFor(key);
     scratch.set(ipad, 0);
-    const inner = oneShot(scratch.subarray(0, layout(BLOCK, parts)));
+    const end = layout(BLOCK, parts);
+    const inner = oneShot(scratch.subarray(0, end));
     scratch.set(opad, 0);
     scratch.set(inner, BLOCK);
     return oneShot(scratch.subarray(0, BLOCK + 32));

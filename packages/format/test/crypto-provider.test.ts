@@ -1,0 +1,79 @@
+// Both crypto providers must be interchangeable: the same bytes in, the same
+// bytes out, the same verdicts. The noble provider is what browsers run.
+import { createHash, createHmac } from 'node:crypto';
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { nobleProvider, nodeProvider, toHex, type Bytes, type CryptoProvider } from '@trailseal/format';
+
+const providers: CryptoProvider[] = [nodeProvider, nobleProvider];
+const bytes = fc.oneof(fc.uint8Array({ maxLength: 300 }), fc.string({ unit: 'binary', maxLength: 200 }), fc.uint8Array({ minLength: 600, maxLength: 700 }));
+// Larger than the node provider's initial scratch buffer, which must grow.
+const large = Uint8Array.from({ length: 100_000 }, (_, i) => (i * 31) & 255);
+const asBuffer = (b: Bytes): Buffer => (typeof b === 'string' ? Buffer.from(b, 'utf8') : Buffer.from(b));
+
+describe.each(providers.map((p) => [p.name, p] as const))('%s provider', (_, p) => {
+  it('SHA-256 of one or several parts equals node:crypto', () => {
+    fc.assert(
+      fc.property(fc.array(bytes, { minLength: 1, maxLength: 4 }), (parts) => {
+        const h = createHash('sha256');
+        for (const x of parts) h.update(asBuffer(x));
+        expect(toHex(p.sha256(...parts))).toBe(h.digest('hex'));
+      }),
+      { numRuns: 200 },
+    );
+  });
+
+  it('HMAC-SHA256 equals node:crypto, for any key length', () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ minLength: 1, maxLength: 100 }), fc.array(bytes, { maxLength: 3 }), (key, parts) => {
+        const h = createHmac('sha256', key);
+        for (const x of parts) h.update(asBuffer(x));
+        expect(toHex(p.hmacSha256(key, ...parts))).toBe(h.digest('hex'));
+      }),
+      { numRuns: 200 },
+    );
+  });
+
+  it('sha256AndLeafHash gives SHA-256(x) and SHA-256(0x00 || x)', () => {
+    fc.assert(
+      fc.property(bytes, (x) => {
+        const d = p.sha256AndLeafHash(x);
+        expect(toHex(d.hash)).toBe(createHash('sha256').update(asBuffer(x)).digest('hex'));
+        expect(toHex(d.leafHash)).toBe(createHash('sha256').update(Buffer.of(0)).update(asBuffer(x)).digest('hex'));
+      }),
+      { numRuns: 200 },
+    );
+  });
+
+  it('Ed25519 signatures are deterministic, cross-verify, and reject any change', () => {
+    const other = providers.find((q) => q !== p)!;
+    fc.assert(
+      fc.property(fc.uint8Array({ minLength: 32, maxLength: 32 }), bytes, fc.nat(63), (seed, msg, at) => {
+        const pub = p.ed25519PublicKey(seed);
+        expect(toHex(pub)).toBe(toHex(other.ed25519PublicKey(seed)));
+        const sig = p.ed25519Sign(seed, msg);
+        expect(toHex(sig)).toBe(toHex(other.ed25519Sign(seed, msg)));
+        expect(p.ed25519Verify(pub, msg, sig)).toBe(true);
+        expect(other.ed25519Verify(pub, msg, sig)).toBe(true);
+        const bad = Uint8Array.from(sig);
+        bad[at] = bad[at]! ^ 1;
+        expect(p.ed25519Verify(pub, msg, bad)).toBe(false);
+        expect(p.ed25519Verify(pub, msg, sig.subarray(1))).toBe(false);
+        expect(p.ed25519Verify(pub.subarray(1), msg, sig)).toBe(false);
+      }),
+      { numRuns: 60 },
+    );
+  });
+
+  it('hashes inputs larger than any internal buffer', () => {
+    const text = 'é'.repeat(40_000);
+    expect(toHex(p.sha256(large, text))).toBe(createHash('sha256').update(large).update(text).digest('hex'));
+    expect(toHex(p.hmacSha256(large.subarray(0, 100), large, text))).toBe(createHmac('sha256', large.subarray(0, 100)).update(large).update(text).digest('hex'));
+    expect(toHex(p.sha256AndLeafHash(text).leafHash)).toBe(createHash('sha256').update(Buffer.of(0)).update(text).digest('hex'));
+  });
+
+  it('returns fresh random bytes', () => {
+    expect(p.randomBytes(32)).toHaveLength(32);
+    expect(toHex(p.randomBytes(32))).not.toBe(toHex(p.randomBytes(32)));
+  });
+});
