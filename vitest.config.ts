@@ -9,7 +9,7 @@ export default defineConfig({
     // Tests run against the TypeScript sources; the Node.js entry installs the
     // node:crypto provider exactly as the published package does.
     alias: [
-      { find: /^@trailseal\/format$/, replacement: here('./packages/format/src/node/index.ts') },
+      { find: /^@trailseal\/format(\/node)?$/, replacement: here('./packages/format/src/node/index.ts') },
       { find: /^@trailseal\/verify$/, replacement: here('./packages/verify/src/index.ts') },
     ],
   },

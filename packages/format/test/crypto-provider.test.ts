@@ -3,7 +3,8 @@
 import { createHash, createHmac } from 'node:crypto';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { nobleProvider, nodeProvider, toHex, type Bytes, type CryptoProvider } from '@trailseal/format';
+import { nobleProvider, toHex, type Bytes, type CryptoProvider } from '@trailseal/format';
+import { nodeProvider } from '@trailseal/format/node';
 
 const providers: CryptoProvider[] = [nodeProvider, nobleProvider];
 const bytes = fc.oneof(fc.uint8Array({ maxLength: 300 }), fc.string({ unit: 'binary', maxLength: 200 }), fc.uint8Array({ minLength: 600, maxLength: 700 }));

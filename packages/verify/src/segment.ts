@@ -6,18 +6,18 @@ import {
   CompactRange,
   GENESIS_PREV_HASH,
   SYSTEM_ACTION_PREFIX,
-  computeMac,
   formatMacKeyId,
   macEpochOf,
   parseMacKeyId,
   canonicalize,
   canonicalRecordParts,
-  joinMacInput,
+  scanRecord,
   joinRecordBytes,
   cryptoProvider,
   toHex,
   validateRecord,
   type MacKey,
+  type ScannedRecord,
 } from '@trailseal/format';
 import { ProblemList, type Problem } from './problems.js';
 
@@ -93,40 +93,39 @@ export class SegmentVerifier {
     // The chain and the tree commit to the exact bytes, whatever they parse to.
     const digests = cryptoProvider().sha256AndLeafHash(line);
     const hash = toHex(digests.hash);
-    const leaf = digests.leafHash;
+    // Almost every line is a canonical, schema-valid record: the one-pass
+    // recognizer proves that and extracts what the checks below need. Any
+    // other line takes the reference path, which also explains what is wrong.
+    const scanned = scanRecord(line);
+    const f = scanned !== undefined ? factsOf(scanned, line) : this.examine(line, lineNo);
+    const at = { line: lineNo, ...(f.seq !== undefined ? { seq: f.seq } : {}) };
 
-    let record: Record<string, unknown> | undefined;
-    try {
-      const parsed: unknown = JSON.parse(line);
-      if (typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed)) record = parsed as Record<string, unknown>;
-    } catch {
-      record = undefined;
-    }
-    const seq = record !== undefined && Number.isSafeInteger(record['seq']) ? (record['seq'] as number) : undefined;
-    const at = { line: lineNo, ...(seq !== undefined ? { seq } : {}) };
-
-    if (this.range === undefined) this.range = new CompactRange(seq ?? 0, seq ?? 0, []);
+    if (this.range === undefined) this.range = new CompactRange(f.seq ?? 0, f.seq ?? 0, []);
     if (this.firstSeq === undefined) this.firstSeq = this.range.begin;
-    this.range.append(leaf);
+    this.range.append(digests.leafHash);
 
-    this.checkSequence(seq, at);
-    if (seq !== undefined) this.lastSeq = seq;
+    this.checkSequence(f.seq, at);
+    if (f.seq !== undefined) this.lastSeq = f.seq;
     else if (this.lastSeq !== undefined) this.lastSeq++;
 
-    if (record === undefined) {
-      this.problems.add({ code: 'RECORD_INVALID', ...at, message: `line ${lineNo} is not a JSON object` });
-      this.lastHash = hash;
-      return;
+    if (f.tenant !== undefined) {
+      if (this.tenant === undefined) this.tenant = f.tenant;
+      else if (f.tenant !== this.tenant) this.problems.add({ code: 'TENANT_MISMATCH', ...at, message: `record of tenant ${f.tenant} in the log of tenant ${this.tenant}` });
     }
-    this.checkRecord(record, line, at);
-    const prev = record['prev_hash'];
+    if (f.receivedAt !== undefined) {
+      if (this.minReceivedAt === undefined || f.receivedAt < this.minReceivedAt) this.minReceivedAt = f.receivedAt;
+      if (this.maxReceivedAt === undefined || f.receivedAt > this.maxReceivedAt) this.maxReceivedAt = f.receivedAt;
+    }
+    if (f.mac !== undefined) this.checkMac(f.mac, at);
+    if (f.systemRecord !== undefined && f.seq !== undefined) this.systemRecords.push({ seq: f.seq, line, record: f.systemRecord });
+
     if (this.count === 1) {
-      this.firstPrevHash = typeof prev === 'string' ? prev : undefined;
-      if (seq === 0 && prev !== GENESIS_PREV_HASH) {
+      this.firstPrevHash = f.prevHash;
+      if (f.seq === 0 && f.prevHash !== GENESIS_PREV_HASH) {
         this.problems.add({ code: 'CHAIN_BROKEN', ...at, message: 'record 0 must have the all-zero prev_hash' });
       }
-    } else if (prev !== this.lastHash) {
-      this.problems.add({ code: 'CHAIN_BROKEN', ...at, message: `prev_hash ${String(prev)} is not SHA-256 of the previous line (${this.lastHash ?? '?'})` });
+    } else if (f.prevHash !== this.lastHash) {
+      this.problems.add({ code: 'CHAIN_BROKEN', ...at, message: `prev_hash ${String(f.prevHash)} is not SHA-256 of the previous line (${this.lastHash ?? '?'})` });
     }
     this.lastHash = hash;
   }
@@ -143,7 +142,25 @@ export class SegmentVerifier {
     }
   }
 
-  private checkRecord(record: Record<string, unknown>, line: string, at: { line: number; seq?: number }): void {
+  /**
+   * The reference path for a line the recognizer did not accept: parse it,
+   * report every schema problem and whether it is canonical, and extract
+   * whatever facts can still be checked.
+   */
+  private examine(line: string, lineNo: number): Facts {
+    let record: Record<string, unknown> | undefined;
+    try {
+      const parsed: unknown = JSON.parse(line);
+      if (typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed)) record = parsed as Record<string, unknown>;
+    } catch {
+      record = undefined;
+    }
+    if (record === undefined) {
+      this.problems.add({ code: 'RECORD_INVALID', line: lineNo, message: `line ${lineNo} is not a JSON object` });
+      return {};
+    }
+    const seq = Number.isSafeInteger(record['seq']) ? (record['seq'] as number) : undefined;
+    const at = { line: lineNo, ...(seq !== undefined ? { seq } : {}) };
     const fieldErrors = validateRecord(record);
     for (const e of fieldErrors) this.problems.add({ code: 'RECORD_INVALID', ...at, message: `${e.path || '(record)'}: ${e.code}: ${e.message}` });
     // Schema-valid records take the compiled serializer; anything else the
@@ -158,27 +175,22 @@ export class SegmentVerifier {
     if (canonical !== undefined && canonical !== line) {
       this.problems.add({ code: 'RECORD_NOT_CANONICAL', ...at, message: 'the line is not the RFC 8785 canonical form of its content (whitespace, member order, escaping or duplicate names)' });
     }
-    const tenant = record['tenant'];
-    if (typeof tenant === 'string') {
-      if (this.tenant === undefined) this.tenant = tenant;
-      else if (tenant !== this.tenant) this.problems.add({ code: 'TENANT_MISMATCH', ...at, message: `record of tenant ${tenant} in the log of tenant ${this.tenant}` });
-    }
-    const receivedAt = record['received_at'];
-    if (typeof receivedAt === 'string') {
-      if (this.minReceivedAt === undefined || receivedAt < this.minReceivedAt) this.minReceivedAt = receivedAt;
-      if (this.maxReceivedAt === undefined || receivedAt > this.maxReceivedAt) this.maxReceivedAt = receivedAt;
-    }
-    if (parts !== undefined) this.checkMac(record, joinMacInput(parts), at);
-    const action = record['action'];
-    if (typeof action === 'string' && action.startsWith(SYSTEM_ACTION_PREFIX) && at.seq !== undefined) {
-      this.systemRecords.push({ seq: at.seq, line, record });
-    }
+    const str = (k: string): string | undefined => (typeof record[k] === 'string' ? (record[k] as string) : undefined);
+    const action = str('action');
+    return {
+      ...(seq !== undefined ? { seq } : {}),
+      tenant: str('tenant'),
+      prevHash: str('prev_hash'),
+      receivedAt: str('received_at'),
+      ...(parts !== undefined ? { mac: { keyId: record['mac_key_id'] as string, receivedAt: record['received_at'] as string, mac: record['mac'] as string, input: [parts.head, `,${parts.tail}`] as const } } : {}),
+      ...(action?.startsWith(SYSTEM_ACTION_PREFIX) ? { systemRecord: record } : {}),
+    };
   }
 
-  private checkMac(record: Record<string, unknown>, macInput: string, at: { line: number; seq?: number }): void {
-    const id = record['mac_key_id'] as string;
+  private checkMac(m: MacFacts, at: { line: number; seq?: number }): void {
+    const id = m.keyId;
     const parsed = parseMacKeyId(id);
-    if (parsed.epoch !== macEpochOf(record['received_at'] as string)) {
+    if (parsed.epoch !== macEpochOf(m.receivedAt)) {
       this.problems.add({ code: 'RECORD_INVALID', ...at, message: `mac_key_id epoch ${parsed.epoch} is not the UTC day of received_at` });
     }
     const key = this.macKeys.get(id);
@@ -196,7 +208,7 @@ export class SegmentVerifier {
       return;
     }
     this.macVerified++;
-    if (computeMac(key.key, macInput) !== record['mac']) {
+    if (toHex(cryptoProvider().hmacSha256(key.key, ...m.input)) !== m.mac) {
       this.problems.add({ code: 'MAC_MISMATCH', ...at, message: `MAC under ${id} does not match: the record was altered` });
     }
   }
@@ -218,6 +230,38 @@ export class SegmentVerifier {
       maxReceivedAt: this.maxReceivedAt,
     };
   }
+}
+
+/** What the MAC check needs of a schema-valid record. */
+interface MacFacts {
+  readonly keyId: string;
+  readonly receivedAt: string;
+  readonly mac: string;
+  /** The MAC input, in pieces to be hashed as their concatenation. */
+  readonly input: readonly string[];
+}
+
+/** What the per-record checks need, from whichever path read the line. */
+interface Facts {
+  readonly seq?: number;
+  readonly tenant?: string | undefined;
+  readonly prevHash?: string | undefined;
+  readonly receivedAt?: string | undefined;
+  /** Present only for schema-valid records. */
+  readonly mac?: MacFacts;
+  readonly systemRecord?: Record<string, unknown>;
+}
+
+function factsOf(r: ScannedRecord, line: string): Facts {
+  return {
+    seq: r.seq,
+    tenant: r.tenant,
+    prevHash: r.prevHash,
+    receivedAt: r.receivedAt,
+    mac: { keyId: r.macKeyId, receivedAt: r.receivedAt, mac: r.mac, input: r.macInputParts },
+    // System records are rare and their signatures are checked on the parsed form.
+    ...(r.system ? { systemRecord: JSON.parse(line) as Record<string, unknown> } : {}),
+  };
 }
 
 /** Verifies an array of lines as one segment. */

@@ -1,0 +1,675 @@
+// A single-pass recognizer for record lines that are already canonical and
+// schema-valid: the verifier's fast path (docs/spec/event-record.md,
+// "Verifying records", steps 2 and 3). Verifying a record the reference way
+// costs JSON.parse + validateRecord + re-serialization; here the line is read
+// once, left to right, by matchers compiled from the same Schema objects that
+// validateRecord walks (as record-codec.ts compiles serializers from them).
+//
+// A recognizer only has to say yes or "ask the reference path", never why: it
+// answers only for lines that are exactly the RFC 8785 canonical JSON of an
+// object validateRecord accepts, and returns undefined for everything else,
+// including anything it is unsure of. So
+//
+//   scanRecord(line) !== undefined  =>  validateRecord(JSON.parse(line)) is
+//   empty, canonicalize(JSON.parse(line)) === line, and the fields returned
+//   are the parsed ones,
+//
+// and the caller runs the reference path (which has the precise diagnostics)
+// whenever it gets undefined. test/record-scan.test.ts checks this contract,
+// and that the converse holds too, against the reference path.
+//
+// Why reading canonical text can replace parsing: a canonical object lists its
+// members sorted by UTF-16 code units (RFC 8785 section 3.2.3), and a schema
+// object's member names are known in advance, so the members of a record are
+// a subsequence of the schema's sorted names. Each object matcher walks the
+// sorted schema members once, matching `"name":` at the current position;
+// absent optional members are skipped without allocating, and a name that
+// matches none of the remaining members (unknown, duplicated, out of order or
+// spelled with an escape) ends the match.
+//
+// Speed (bench/scan.ts): JavaScript costs several nanoseconds per code unit
+// looked at, native string functions a fraction of that. So strings are
+// skipped with indexOf, raw control characters are found for the whole line
+// at once (hasControlCharacter), texts are compared as slices (startsAt), and
+// values that consecutive records repeat are recognized whole (remembering,
+// and the remembered checks of string matchers).
+import { isWellFormedString } from './jcs.js';
+import { EVENT_FIELDS, LIMITS, RECORD_LOG_FIELDS, SYSTEM_ACTION_PREFIX, utf8Length } from './record.js';
+import type { Field, Schema, Validation } from './schema.js';
+
+/**
+ * What a verifier needs of a record, read from its line. The strings are
+ * slices of the line, and V8 keeps the whole string a long slice was cut from
+ * alive (a verifier's decoded input chunk): copy those kept for long.
+ */
+export interface ScannedRecord {
+  seq: number;
+  tenant: string;
+  prevHash: string;
+  receivedAt: string;
+  macKeyId: string;
+  mac: string;
+  action: string;
+  /** The action is under `trailseal.`: a record the log writes itself (it carries `log`). */
+  system: boolean;
+  /**
+   * MAC input = line minus the `"mac":"<64 hex>",` member, in two pieces
+   * (their concatenation), so it can be hashed without joining them.
+   */
+  macInputParts: readonly [string, string];
+}
+
+/**
+ * The mutable scratch of one scan: what a matcher tells the next beyond the
+ * position it returns. Scans are synchronous and never nest, so one instance
+ * serves every call.
+ */
+interface Scan {
+  /** Index of the first backslash at or after the scan position (the line length if none). */
+  backslash: number;
+  /** Decoded UTF-16 length of the string scanned last. */
+  units: number;
+  /** Whether that string contains an escape (so its text is not its value). */
+  escaped: boolean;
+  /** The value of the last enum, integer, or string matched by a matcher compiled with `keep` or with a check. */
+  value: string | number;
+  /** Remaining budget of members and items in the free-form value being scanned. */
+  nodes: number;
+  /** Deepest nesting allowed in the free-form value being scanned. */
+  maxDepth: number;
+}
+
+/**
+ * Matches the value at `pos` of `s`: returns the index just after it, or -1
+ * when the text there is not a canonical, schema-valid value.
+ */
+type Matcher = (s: string, pos: number, st: Scan) => number;
+
+/** Called by an object matcher after each member it matched (the record's own members only). */
+type Capture = (index: number, valueStart: number, valueEnd: number) => void;
+
+interface Member {
+  readonly name: string;
+  /** `"name":` (schema names are plain ASCII, so this is their canonical form). */
+  readonly prefix: string;
+  /** Where the name's closing quote is, counted from its opening quote. */
+  readonly quoteAt: number;
+  readonly required: boolean;
+  readonly match: Matcher;
+}
+
+const QUOTE = 0x22;
+const BACKSLASH = 0x5c;
+const COMMA = 0x2c;
+const COLON = 0x3a;
+const OPEN_BRACE = 0x7b;
+const CLOSE_BRACE = 0x7d;
+const OPEN_BRACKET = 0x5b;
+const CLOSE_BRACKET = 0x5d;
+const MINUS = 0x2d;
+const ZERO = 0x30;
+
+/**
+ * Nesting allowed inside a free-form member other than `context` (whose own
+ * limit is LIMITS.maxContextDepth). The reference path has no such limit for
+ * `log`; deeper values are merely left to it.
+ */
+const FREE_DEPTH = 32;
+
+const isDigit = (c: number): boolean => c >= ZERO && c <= 0x39;
+const isLowerHex = (c: number): boolean => isDigit(c) || (c >= 0x61 && c <= 0x66);
+
+// --- canonical JSON tokens ----------------------------------------------------
+
+/**
+ * Scans the canonical string starting with the quote at `pos` and returns the
+ * index after its closing quote, or -1. Section 3.2.2.2 of RFC 8785 (ECMAScript
+ * JSON.stringify): every character is literal except `"` and `\`, which are
+ * escaped as `\"` and `\\`, and U+0000..U+001F, which use the short forms
+ * `\b \t \n \f \r` where they exist and `\u00xx` with lower-case hex
+ * otherwise. scanRecord has checked once, for the whole line, that it holds
+ * no raw control character and no lone surrogate, so a string without a
+ * backslash is canonical as it stands and is found with one native indexOf.
+ */
+function scanString(s: string, pos: number, st: Scan): number {
+  if (s.charCodeAt(pos) !== QUOTE) return -1;
+  const close = s.indexOf('"', pos + 1);
+  if (close < 0) return -1;
+  if (close < st.backslash) {
+    st.units = close - pos - 1;
+    st.escaped = false;
+    return close + 1;
+  }
+  return scanEscapedString(s, pos, st);
+}
+
+/** scanString for a string with a backslash: each escape must be the canonical one. */
+function scanEscapedString(s: string, pos: number, st: Scan): number {
+  let i = pos + 1;
+  // Characters that escapes add beyond the one code unit each stands for.
+  let extra = 0;
+  for (;;) {
+    const c = s.charCodeAt(i);
+    if (c === QUOTE) break;
+    if (c === BACKSLASH) {
+      const e = s.charCodeAt(i + 1);
+      if (e === QUOTE || e === BACKSLASH || e === 0x62 || e === 0x66 || e === 0x6e || e === 0x72 || e === 0x74) {
+        i += 2;
+        extra += 1;
+        continue;
+      }
+      if (e !== 0x75 || s.charCodeAt(i + 2) !== ZERO || s.charCodeAt(i + 3) !== ZERO) return -1;
+      const hi = s.charCodeAt(i + 4);
+      const lo = s.charCodeAt(i + 5);
+      if ((hi !== ZERO && hi !== 0x31) || !isLowerHex(lo)) return -1;
+      // \u0008 \u0009 \u000a \u000c \u000d have short forms, which are the canonical spelling.
+      if (hi === ZERO && (lo === 0x38 || lo === 0x39 || lo === 0x61 || lo === 0x63 || lo === 0x64)) return -1;
+      i += 6;
+      extra += 5;
+      continue;
+    }
+    // NaN past the end of the line.
+    if (c !== c) return -1;
+    i++;
+  }
+  st.units = i - pos - 1 - extra;
+  st.escaped = extra !== 0;
+  const next = s.indexOf('\\', i + 1);
+  st.backslash = next < 0 ? s.length : next;
+  return i + 1;
+}
+
+/** TextEncoder.encodeInto (every browser, Node.js >= 12.11), absent from the portable typings of this package. */
+interface Utf8Encoder {
+  encodeInto(source: string, destination: Uint8Array): { read: number; written: number };
+}
+const encoder = new TextEncoder() as unknown as Utf8Encoder;
+/** Code units encoded at a time: a long line is checked in pieces, so the buffer stays small. */
+const CHUNK = 16384;
+// Three bytes per code unit at most, then a group of four words of padding.
+const utf8Bytes = new Uint8Array(3 * CHUNK + 16);
+const utf8Words = new Int32Array(utf8Bytes.buffer);
+
+/**
+ * Whether `s` holds a raw U+0000..U+001F anywhere. Canonical JSON never does
+ * (section 3.2.2.2 escapes them in strings, and it has no whitespace between
+ * tokens). UTF-8 spells exactly these code points with bytes below 0x20 (the
+ * bytes of longer sequences are all 0x80 or above, and a surrogate pair cut
+ * in two at a piece boundary encodes as U+FFFD), so the native encoder and a
+ * test of four bytes at a time replace a look at every code unit.
+ */
+function hasControlCharacter(s: string): boolean {
+  for (let from = 0; from < s.length; from += CHUNK) {
+    if (hasControlByte(encoder.encodeInto(s.length <= CHUNK ? s : s.slice(from, from + CHUNK), utf8Bytes).written)) return true;
+  }
+  return false;
+}
+
+/** Whether utf8Bytes[0..written) holds a byte below 0x20. */
+function hasControlByte(written: number): boolean {
+  const words = utf8Words;
+  // Pad to a whole group of four words with spaces, which are not control characters.
+  utf8Bytes.fill(0x20, written, written + 16);
+  const n = ((written + 15) >> 4) << 2;
+  // For each word w, (w - 0x20202020) & ~w has a byte's top bit set exactly
+  // when some byte of w is below 0x20 ("hasless(w, 0x20)", exact for bounds
+  // up to 0x80: a borrow from such a byte sets its top bit, which ~w keeps
+  // only for bytes below 0x80). OR-ing the words spares a branch per word.
+  let any = 0;
+  for (let i = 0; i < n; i += 4) {
+    const a = words[i]!;
+    const b = words[i + 1]!;
+    const c = words[i + 2]!;
+    const d = words[i + 3]!;
+    any |= ((a - 0x20202020) & ~a) | ((b - 0x20202020) & ~b) | ((c - 0x20202020) & ~c) | ((d - 0x20202020) & ~d);
+  }
+  return (any & 0x80808080) !== 0;
+}
+
+/** The value of the string scanned by scanString from `pos` to `end`. */
+function stringValue(s: string, pos: number, end: number, escaped: boolean): string {
+  // The escapes were checked to be valid JSON, so JSON.parse decodes them.
+  return escaped ? (JSON.parse(s.slice(pos, end)) as string) : s.slice(pos + 1, end - 1);
+}
+
+/**
+ * Scans a JSON number at `pos` and returns the index after it, or -1 unless
+ * it is the canonical form of its value: ECMAScript Number::toString (section
+ * 3.2.2.3), which also excludes `-0`, `1.0`, `1e0`, `1E+2` and non-finite
+ * values (whose toString is not a JSON number).
+ */
+function scanNumber(s: string, pos: number): number {
+  let i = pos;
+  if (s.charCodeAt(i) === MINUS) i++;
+  const first = s.charCodeAt(i);
+  if (first === ZERO) i++;
+  else if (first > ZERO && first <= 0x39) while (isDigit(s.charCodeAt(++i)));
+  else return -1;
+  const intEnd = i;
+  if (s.charCodeAt(i) === 0x2e) {
+    if (!isDigit(s.charCodeAt(++i))) return -1;
+    while (isDigit(s.charCodeAt(++i)));
+  }
+  const e = s.charCodeAt(i);
+  if (e === 0x65 || e === 0x45) {
+    const sign = s.charCodeAt(++i);
+    if (sign === 0x2b || sign === MINUS) i++;
+    if (!isDigit(s.charCodeAt(i))) return -1;
+    while (isDigit(s.charCodeAt(++i)));
+  }
+  // An integer of at most 15 digits is below 2^53 and is printed as itself,
+  // except -0 (printed as 0). The grammar above already excludes leading zeros.
+  if (i === intEnd && i - pos <= 15 && !(first === ZERO && i - pos === 2)) return i;
+  const text = s.slice(pos, i);
+  return String(Number(text)) === text ? i : -1;
+}
+
+/**
+ * s.startsWith(text, at). The builtin compares one code unit at a time (in
+ * Node.js 20 as slowly as a JavaScript loop), while comparing a slice is a
+ * native memory comparison after an allocation that costs about as much as
+ * looking at half a dozen code units: the cheaper form for all but the
+ * shortest texts.
+ */
+function startsAt(s: string, at: number, text: string): boolean {
+  const n = text.length;
+  if (n > 6) return s.slice(at, at + n) === text;
+  for (let k = 0; k < n; k++) if (s.charCodeAt(at + k) !== text.charCodeAt(k)) return false;
+  return true;
+}
+
+/** Whether the code units s[a0..a1) sort strictly before s[b0..b1) (RFC 8785 section 3.2.3). */
+function rangeLess(s: string, a0: number, a1: number, b0: number, b1: number): boolean {
+  const n = Math.min(a1 - a0, b1 - b0);
+  for (let k = 0; k < n; k++) {
+    const a = s.charCodeAt(a0 + k);
+    const b = s.charCodeAt(b0 + k);
+    if (a !== b) return a < b;
+  }
+  return a1 - a0 < b1 - b0;
+}
+
+/**
+ * Scans any canonical JSON value at `pos` (the inside of a free-form member)
+ * at nesting `depth`, the free-form object itself being depth 1. Counts every
+ * member and array item against st.nodes and fails beyond st.maxDepth: the
+ * two measures of record.ts's checkContext, counted the same way (every
+ * value, scalars included, has the depth of its position).
+ */
+function scanValue(s: string, pos: number, depth: number, st: Scan): number {
+  if (depth > st.maxDepth) return -1;
+  switch (s.charCodeAt(pos)) {
+    case QUOTE:
+      return scanString(s, pos, st);
+    case OPEN_BRACE:
+      return scanObject(s, pos, depth, st);
+    case OPEN_BRACKET: {
+      let i = pos + 1;
+      if (s.charCodeAt(i) === CLOSE_BRACKET) return i + 1;
+      for (;;) {
+        if (--st.nodes < 0) return -1;
+        i = scanValue(s, i, depth + 1, st);
+        if (i < 0) return -1;
+        const c = s.charCodeAt(i);
+        if (c === CLOSE_BRACKET) return i + 1;
+        if (c !== COMMA) return -1;
+        i++;
+      }
+    }
+    case 0x74:
+      return startsAt(s, pos, 'true') ? pos + 4 : -1;
+    case 0x66:
+      return startsAt(s, pos, 'false') ? pos + 5 : -1;
+    case 0x6e:
+      return startsAt(s, pos, 'null') ? pos + 4 : -1;
+    default:
+      return scanNumber(s, pos);
+  }
+}
+
+/** A free-form object: member names strictly increasing in UTF-16 code units (RFC 8785 section 3.2.3), hence also distinct. */
+function scanObject(s: string, pos: number, depth: number, st: Scan): number {
+  let i = pos + 1;
+  if (s.charCodeAt(i) === CLOSE_BRACE) return i + 1;
+  let prevStart = -1;
+  let prevEnd = -1;
+  let prevEscaped = false;
+  for (;;) {
+    if (--st.nodes < 0) return -1;
+    const nameEnd = scanString(s, i, st);
+    if (nameEnd < 0 || s.charCodeAt(nameEnd) !== COLON) return -1;
+    const escaped = st.escaped;
+    if (prevStart >= 0) {
+      // Order is defined on the names, not on their escaped spellings; only
+      // names with escapes (rare) need decoding to compare.
+      const ordered =
+        escaped || prevEscaped
+          ? stringValue(s, prevStart, prevEnd, prevEscaped) < stringValue(s, i, nameEnd, escaped)
+          : rangeLess(s, prevStart + 1, prevEnd - 1, i + 1, nameEnd - 1);
+      if (!ordered) return -1;
+    }
+    prevStart = i;
+    prevEnd = nameEnd;
+    prevEscaped = escaped;
+    i = scanValue(s, nameEnd + 1, depth + 1, st);
+    if (i < 0) return -1;
+    const c = s.charCodeAt(i);
+    if (c === CLOSE_BRACE) return i + 1;
+    if (c !== COMMA) return -1;
+    i++;
+  }
+}
+
+// --- matchers compiled from the schema -----------------------------------------
+
+const CONTEXT_SCHEMA = EVENT_FIELDS['context']?.schema;
+
+/**
+ * Compiles `schema` into a matcher that accepts exactly the canonical text of
+ * the values validate() accepts for it. With `keep`, a string or integer
+ * matcher leaves the value it matched in st.value.
+ */
+function compile(schema: Schema, name: string, keep: boolean): Matcher {
+  switch (schema.kind) {
+    case 'string': {
+      const { max, check } = schema;
+      const min = schema.min ?? 1;
+      const decode = keep || check !== undefined;
+      // A value that passed `check`. Checks are pure functions of the
+      // string, and consecutive records repeat most checked values (tenant,
+      // key id, actor, source): a native string comparison is then all a
+      // checked member costs. Remembering costs a copy (see detach), so
+      // after one, the next few new values are not remembered.
+      let passed: string | undefined;
+      let skip = 0;
+      return (s, pos, st) => {
+        const end = scanString(s, pos, st);
+        // validate() measures length in UTF-16 code units of the decoded value.
+        if (end < 0 || st.units > max || st.units < min) return -1;
+        if (decode) {
+          const v = stringValue(s, pos, end, st.escaped);
+          if (check !== undefined && v !== passed) {
+            if (!check(v)) return -1;
+            if (skip > 0) skip--;
+            else {
+              passed = detach(v);
+              skip = REMEMBER_BACKOFF;
+            }
+          }
+          st.value = v;
+        }
+        return end;
+      };
+    }
+    case 'enum': {
+      // JSON.stringify of a well-formed string is its canonical form (record-codec.ts).
+      const quoted = schema.values.map((v) => JSON.stringify(v));
+      const values = schema.values;
+      return (s, pos, st) => {
+        const length = s.indexOf('"', pos + 1) - pos + 1;
+        for (let k = 0; k < quoted.length; k++) {
+          const q = quoted[k]!;
+          if (q.length === length && startsAt(s, pos, q)) {
+            st.value = values[k]!;
+            return pos + length;
+          }
+        }
+        return -1;
+      };
+    }
+    case 'integer': {
+      const { min, max } = schema;
+      return (s, pos, st) => {
+        const end = scanNumber(s, pos);
+        if (end < 0) return -1;
+        // A canonical number with a fraction or exponent is not a safe integer.
+        const v = end - pos <= 15 ? digitsValue(s, pos, end) : Number(s.slice(pos, end));
+        if (!Number.isSafeInteger(v) || v < min || v > max) return -1;
+        st.value = v;
+        return end;
+      };
+    }
+    case 'boolean':
+      return (s, pos) => (startsAt(s, pos, 'true') ? pos + 4 : startsAt(s, pos, 'false') ? pos + 5 : -1);
+    case 'array': {
+      const item = compile(schema.items, name, false);
+      const max = schema.max;
+      return remembering((s, pos, st) => {
+        if (s.charCodeAt(pos) !== OPEN_BRACKET) return -1;
+        let i = pos + 1;
+        if (s.charCodeAt(i) === CLOSE_BRACKET) return i + 1;
+        for (let n = 1; n <= max; n++) {
+          i = item(s, i, st);
+          if (i < 0) return -1;
+          const c = s.charCodeAt(i);
+          if (c === CLOSE_BRACKET) return i + 1;
+          if (c !== COMMA) return -1;
+          i++;
+        }
+        return -1;
+      });
+    }
+    case 'object':
+      return remembering(objectMatcher(members(schema.fields, new Set()), undefined));
+    case 'free':
+      return remembering(freeMatcher(schema, name));
+  }
+}
+
+/** After remembering fails to pay, the values matched before it is tried again. */
+const REMEMBER_BACKOFF = 3;
+
+/**
+ * A copy of `s` that does not keep alive the string it was sliced from. V8
+ * represents a slice of 13 or more code units as a view of its parent, so a
+ * remembered value would otherwise pin a verifier's whole decoded input
+ * (megabytes) for as long as it is remembered. Shorter slices are copies
+ * already; for longer ones, slicing a concatenation makes the engine copy.
+ */
+function detach(s: string): string {
+  return s.length < 13 ? s : `${s} `.slice(0, -1);
+}
+
+/**
+ * Wraps the matcher of an object or array (never the record itself) with the
+ * text of the last value it accepted. Whether a nested value is canonical and
+ * schema-valid depends on its text alone, and consecutive records of a log
+ * often repeat one whole (the same actor, source, authorization), so one
+ * native comparison replaces matching member by member. The last character
+ * is compared first (most values that differ, differ in length). After a
+ * miss, a few values are matched without trying, and only the one before the
+ * next try is remembered: in a log where a member differs every time, trying
+ * and remembering would only cost.
+ */
+function remembering(match: Matcher): Matcher {
+  let accepted = '';
+  let skip = 0;
+  return (s, pos, st) => {
+    if (skip > 0) skip--;
+    else {
+      const n = accepted.length;
+      if (n !== 0 && s.charCodeAt(pos + n - 1) === accepted.charCodeAt(n - 1) && startsAt(s, pos, accepted)) {
+        const end = pos + n;
+        // The text skipped may hold escapes: keep st.backslash ahead of the scan.
+        if (st.backslash < end) {
+          const next = s.indexOf('\\', end);
+          st.backslash = next < 0 ? s.length : next;
+        }
+        return end;
+      }
+      skip = REMEMBER_BACKOFF;
+    }
+    const end = match(s, pos, st);
+    if (end >= 0 && skip === 0) accepted = detach(s.slice(pos, end));
+    return end;
+  };
+}
+
+/** The value of the canonical integer s[pos..end) of at most 15 characters (so exact in a double). */
+function digitsValue(s: string, pos: number, end: number): number {
+  const negative = s.charCodeAt(pos) === MINUS;
+  let v = 0;
+  for (let i = negative ? pos + 1 : pos; i < end; i++) {
+    const d = s.charCodeAt(i) - ZERO;
+    // A fraction or exponent: not an integer.
+    if (d < 0 || d > 9) return Number.NaN;
+    v = v * 10 + d;
+  }
+  return negative ? -v : v;
+}
+
+/**
+ * Both free-form members, `context` and `log`, must be objects. `context` has
+ * the limits record.ts's checkContext applies (LIMITS: depth and member count,
+ * enforced while scanning, and the UTF-8 size of the canonical form, which is
+ * the scanned text itself). For any other free-form member (`log`, which only
+ * the log's rare system records carry) the schema's own check runs on the
+ * parsed value.
+ */
+function freeMatcher(schema: Extract<Schema, { kind: 'free' }>, name: string): Matcher {
+  const isContext = schema === CONTEXT_SCHEMA;
+  return (s, pos, st) => {
+    if (s.charCodeAt(pos) !== OPEN_BRACE) return -1;
+    st.nodes = isContext ? LIMITS.maxContextNodes : Number.POSITIVE_INFINITY;
+    st.maxDepth = isContext ? LIMITS.maxContextDepth : FREE_DEPTH;
+    const end = scanObject(s, pos, 1, st);
+    if (end < 0) return -1;
+    if (isContext) {
+      // Every code unit is one to three UTF-8 bytes (a surrogate pair is four for two).
+      const length = end - pos;
+      if (length * 3 > LIMITS.maxContextBytes && utf8Length(s.slice(pos, end)) > LIMITS.maxContextBytes) return -1;
+    } else {
+      const ctx: Validation = { errors: [], sizeBound: 0 };
+      schema.check(JSON.parse(s.slice(pos, end)), name, ctx);
+      if (ctx.errors.length > 0) return -1;
+    }
+    return end;
+  };
+}
+
+function members(fields: Readonly<Record<string, Field>>, keep: ReadonlySet<string>): Member[] {
+  // Sorting JS strings compares UTF-16 code units: RFC 8785 section 3.2.3.
+  return Object.keys(fields)
+    .sort()
+    .map((name) => {
+      const f = fields[name]!;
+      const prefix = `${JSON.stringify(name)}:`;
+      return { name, prefix, quoteAt: prefix.length - 2, required: f.required === true, match: compile(f.schema, name, keep.has(name)) };
+    });
+}
+
+function objectMatcher(ms: readonly Member[], capture: Capture | undefined): Matcher {
+  const n = ms.length;
+  // requiredFrom[j]: some member at index j or later is required, so an
+  // object that ends before reaching it lacks a required member.
+  const requiredFrom: boolean[] = new Array<boolean>(n + 1).fill(false);
+  for (let j = n - 1; j >= 0; j--) requiredFrom[j] = ms[j]!.required || requiredFrom[j + 1]!;
+  return (s, pos, st) => {
+    if (s.charCodeAt(pos) !== OPEN_BRACE) return -1;
+    let i = pos + 1;
+    let j = 0;
+    if (s.charCodeAt(i) !== CLOSE_BRACE) {
+      for (;;) {
+        // The next member must be one of the schema members after the
+        // previous one; skipping past a required member means it is missing.
+        // A quote where the candidate's name would end rules out most others
+        // before their names are compared.
+        let m: Member;
+        for (;;) {
+          if (j === n) return -1;
+          m = ms[j++]!;
+          if (s.charCodeAt(i + m.quoteAt) === QUOTE && startsAt(s, i, m.prefix)) break;
+          if (m.required) return -1;
+        }
+        const start = i + m.prefix.length;
+        i = m.match(s, start, st);
+        if (i < 0) return -1;
+        if (capture !== undefined) capture(j - 1, start, i);
+        const c = s.charCodeAt(i);
+        if (c === CLOSE_BRACE) break;
+        if (c !== COMMA) return -1;
+        i++;
+      }
+    }
+    return requiredFrom[j] ? -1 : i + 1;
+  };
+}
+
+// --- the record -----------------------------------------------------------------
+
+/** The record members whose values scanRecord returns. */
+const KEPT = ['action', 'mac', 'mac_key_id', 'prev_hash', 'received_at', 'seq', 'tenant'] as const;
+
+const RECORD = members({ ...EVENT_FIELDS, ...RECORD_LOG_FIELDS }, new Set<string>(KEPT));
+const indexOf = (name: string): number => {
+  const i = RECORD.findIndex((m) => m.name === name);
+  if (i < 0) throw new Error(`record-scan: the record schema has no member ${name}`);
+  return i;
+};
+const MAC = indexOf('mac');
+const LOG = indexOf('log');
+const SIGS = indexOf('sigs');
+const [ACTION, MAC_VALUE, MAC_KEY_ID, PREV_HASH, RECEIVED_AT, SEQ, TENANT] = KEPT.map(indexOf) as [number, number, number, number, number, number, number];
+const IS_KEPT = RECORD.map((m) => (KEPT as readonly string[]).includes(m.name));
+const MAC_PREFIX_LENGTH = RECORD[MAC]!.prefix.length;
+if (RECORD.length > 31) throw new Error('record-scan: member presence is a 31-bit mask');
+
+/** What the record matcher captures, beyond the Scan scratch. */
+interface RecordScan extends Scan {
+  /** Bit i: member RECORD[i] is present. */
+  present: number;
+  /** Values of the KEPT members, by member index. */
+  readonly kept: (string | number)[];
+  /** Where the `"mac":` member starts, and where its value ends. */
+  macStart: number;
+  macEnd: number;
+}
+
+const ST: RecordScan = { backslash: 0, units: 0, escaped: false, value: 0, nodes: 0, maxDepth: 0, present: 0, kept: new Array<string | number>(RECORD.length).fill(0), macStart: 0, macEnd: 0 };
+
+const matchRecord = objectMatcher(RECORD, (index, start, end) => {
+  ST.present |= 1 << index;
+  if (index === MAC) {
+    ST.macStart = start - MAC_PREFIX_LENGTH;
+    ST.macEnd = end;
+  }
+  if (IS_KEPT[index]) ST.kept[index] = ST.value;
+});
+
+/**
+ * Recognizes a record line that is exactly the RFC 8785 canonical JSON of a
+ * record validateRecord accepts, and returns the fields a verifier needs.
+ * Returns undefined for anything else, or when in doubt: the caller then takes
+ * the reference path (JSON.parse, validateRecord, canonicalize), which gives
+ * the precise problem. The line is not parsed into objects.
+ */
+export function scanRecord(line: string): ScannedRecord | undefined {
+  // Once for the whole line: a lone surrogate has no UTF-8 form (RFC 8785
+  // section 3.2.2.2), and escapes never produce one in a canonical string.
+  if (!isWellFormedString(line) || hasControlCharacter(line)) return undefined;
+  const backslash = line.indexOf('\\');
+  ST.backslash = backslash < 0 ? line.length : backslash;
+  ST.present = 0;
+  if (matchRecord(line, 0, ST) !== line.length) return undefined;
+  const kept = ST.kept;
+  const action = kept[ACTION] as string;
+  // validateRecord's rule for system records: `log` exactly on actions under
+  // trailseal., and `sigs` only there.
+  const system = action.startsWith(SYSTEM_ACTION_PREFIX);
+  const hasLog = (ST.present & (1 << LOG)) !== 0;
+  const hasSigs = (ST.present & (1 << SIGS)) !== 0;
+  if (system ? !hasLog : hasLog || hasSigs) return undefined;
+  return {
+    seq: kept[SEQ] as number,
+    tenant: kept[TENANT] as string,
+    prevHash: kept[PREV_HASH] as string,
+    receivedAt: kept[RECEIVED_AT] as string,
+    macKeyId: kept[MAC_KEY_ID] as string,
+    mac: kept[MAC_VALUE] as string,
+    action,
+    system,
+    // `mac` is neither the first member (action sorts before it) nor the last
+    // (mac_key_id after it), so a comma follows it.
+    macInputParts: [line.slice(0, ST.macStart), line.slice(ST.macEnd + 1)],
+  };
+}
