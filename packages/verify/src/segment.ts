@@ -78,6 +78,7 @@ export class SegmentVerifier {
   private minReceivedAt: string | undefined;
   private maxReceivedAt: string | undefined;
   private readonly checkedKeyIds = new Map<string, boolean>();
+  private lastKeyId: { id: string; parsed: ReturnType<typeof parseMacKeyId> } | undefined;
 
   constructor(private readonly opts: SegmentOptions = {}) {
     this.problems = new ProblemList(opts.problemLimit);
@@ -189,8 +190,10 @@ export class SegmentVerifier {
 
   private checkMac(m: MacFacts, at: { line: number; seq?: number }): void {
     const id = m.keyId;
-    const parsed = parseMacKeyId(id);
-    if (parsed.epoch !== macEpochOf(m.receivedAt)) {
+    // One key id serves a whole day of records: parse it once.
+    if (this.lastKeyId?.id !== id) this.lastKeyId = { id, parsed: parseMacKeyId(id) };
+    const parsed = this.lastKeyId.parsed;
+    if (macEpochOf(m.receivedAt) !== parsed.epoch) {
       this.problems.add({ code: 'RECORD_INVALID', ...at, message: `mac_key_id epoch ${parsed.epoch} is not the UTC day of received_at` });
     }
     const key = this.macKeys.get(id);

@@ -104,6 +104,12 @@ describe('verifyLog on the golden log', () => {
     expect(codes(golden.records, { trustedKeys: [other.verifierKey] })).toContain('NOTE_NO_VALID_SIGNATURE');
   });
 
+  it('reports a MAC key id whose epoch is not the day the record was received', () => {
+    const lines = golden.records.map((l, i) => (i === 3 ? l.replace('"mac_key_id":"mac:2026-11-26:', '"mac_key_id":"mac:2026-11-25:') : l));
+    const r = verifyLog(lines, { trustedKeys, checkpoint: last.note });
+    expect(r.problems.filter((p) => p.seq === 3).map((p) => [p.code, p.message])).toEqual([['RECORD_INVALID', 'mac_key_id epoch 2026-11-25 is not the UTC day of received_at']]);
+  });
+
   it('rejects a wrong disclosed MAC key', () => {
     const wrong = macKeys.map((k) => ({ id: k.id, key: new Uint8Array(32).fill(1) }));
     expect(codes(golden.records, { macKeys: wrong })).toEqual(['MAC_KEY_UNKNOWN']);
