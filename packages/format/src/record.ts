@@ -258,18 +258,22 @@ export const EVENT_FIELDS: Readonly<Record<string, Field>> = {
   context: opt({ kind: 'free', check: checkContext }),
 };
 
+/** Validates the top-level object against `fields`, collecting every problem. */
+function validateTop(fields: Readonly<Record<string, Field>>, input: unknown, what: string, isReserved?: (name: string) => boolean): Validation {
+  const ctx: Validation = { errors: [], sizeBound: 0 };
+  if (isPlainObject(input)) validateMembers(fields, input, undefined, ctx, isReserved);
+  else ctx.errors.push({ path: '', code: 'FIELD_TYPE', message: `${what} must be a JSON object` });
+  return ctx;
+}
+
 /**
  * Validates a producer's event and returns every problem (empty when valid).
  * Input is attacker-controlled: nothing here trusts its shape.
  */
 export function validateEvent(input: unknown): FieldError[] {
-  const ctx: Validation = { errors: [], sizeBound: 0 };
+  const ctx = validateTop(EVENT_FIELDS, input, 'an event', (name) => LOG_FIELD_SET.has(name));
   const out = ctx.errors;
-  if (!isPlainObject(input)) {
-    out.push({ path: '', code: 'FIELD_TYPE', message: 'an event must be a JSON object' });
-    return out;
-  }
-  validateMembers(EVENT_FIELDS, input, undefined, ctx, (name) => LOG_FIELD_SET.has(name));
+  if (!isPlainObject(input)) return out;
   const action = input['action'];
   if (typeof action === 'string' && action.startsWith(SYSTEM_ACTION_PREFIX)) {
     out.push({ path: 'action', code: 'FIELD_RESERVED', message: `actions under ${SYSTEM_ACTION_PREFIX} are written by the log itself` });
@@ -322,13 +326,8 @@ const RECORD_FIELDS: Readonly<Record<string, Field>> = { ...EVENT_FIELDS, ...REC
  * System records (action under `trailseal.`) must carry `log`; others must not.
  */
 export function validateRecord(input: unknown): FieldError[] {
-  const ctx: Validation = { errors: [], sizeBound: 0 };
-  const out = ctx.errors;
-  if (!isPlainObject(input)) {
-    out.push({ path: '', code: 'FIELD_TYPE', message: 'a record must be a JSON object' });
-    return out;
-  }
-  validateMembers(RECORD_FIELDS, input, undefined, ctx);
+  const out = validateTop(RECORD_FIELDS, input, 'a record').errors;
+  if (!isPlainObject(input)) return out;
   const isSystem = typeof input['action'] === 'string' && input['action'].startsWith(SYSTEM_ACTION_PREFIX);
   if (isSystem && input['log'] === undefined) out.push({ path: 'log', code: 'FIELD_REQUIRED', message: 'system records carry a log object' });
   if (!isSystem && (input['log'] !== undefined || input['sigs'] !== undefined)) {
