@@ -3,7 +3,7 @@
 // (and, on its own system records, `log` and `sigs`).
 import { TrailsealError, type FieldError } from './errors.js';
 import { isEmail, isHostname, isIP, isLogTimestamp, isRfc3339, SHA256_HEX_RE } from './formats.js';
-import { canonicalize } from './jcs.js';
+import { canonicalize, isWellFormedString } from './jcs.js';
 import { arrayOf, bool, int, isPlainObject, obj, oneOf, opt, req, str, validateMembers, type Field, type Schema, type Validation } from './schema.js';
 
 export const RECORD_VERSION = 1;
@@ -138,16 +138,34 @@ function checkContext(v: unknown, path: string, ctx: Validation): void {
   }
   let nodes = 0;
   let deepest = 0;
+  // An upper bound on the canonical size, so that only a context that might
+  // be too large pays for its canonical form (a UTF-16 unit is at most 6
+  // bytes in canonical JSON; a number at most 24 characters).
+  let bound = 2;
+  // Whether every value has a JSON form; if not, canonicalize() names the bad one.
+  let plain = true;
   const walk = (x: unknown, depth: number): void => {
     if (depth > deepest) deepest = depth;
     if (depth > LIMITS.maxContextDepth || nodes > LIMITS.maxContextNodes) return;
-    if (Array.isArray(x)) {
+    if (typeof x === 'string') {
+      bound += 6 * x.length + 2;
+      if (!isWellFormedString(x)) plain = false;
+    } else if (Array.isArray(x)) {
       nodes += x.length;
+      bound += 2 + x.length;
       for (const i of x) walk(i, depth + 1);
-    } else if (typeof x === 'object' && x !== null) {
+    } else if (isPlainObject(x)) {
       const keys = Object.keys(x);
       nodes += keys.length;
-      for (const k of keys) walk((x as Record<string, unknown>)[k], depth + 1);
+      bound += 2;
+      for (const k of keys) {
+        bound += 6 * k.length + 4;
+        if (!isWellFormedString(k)) plain = false;
+        walk(x[k], depth + 1);
+      }
+    } else {
+      bound += 24;
+      if (!(x === null || typeof x === 'boolean' || (typeof x === 'number' && Number.isFinite(x)))) plain = false;
     }
   };
   walk(v, 1);
@@ -159,9 +177,12 @@ function checkContext(v: unknown, path: string, ctx: Validation): void {
     out.push({ path, code: 'CONTEXT_TOO_LARGE', message: `${path} has more than ${LIMITS.maxContextNodes} members and items` });
     return;
   }
-  let bytes: number;
+  let bytes = bound;
   try {
-    bytes = utf8Length(canonicalize(v));
+    // Always canonicalize when the bound is over the limit; otherwise only to
+    // catch values canonical JSON cannot hold (NaN, lone surrogates, ...).
+    const text = bound > LIMITS.maxContextBytes || !plain ? canonicalize(v) : undefined;
+    if (text !== undefined) bytes = utf8Length(text);
   } catch (e) {
     // The canonicalizer names the bad value's path inside the context object.
     const inner = e instanceof TrailsealError && typeof e.details.field === 'string' ? e.details.field : '';
