@@ -15,7 +15,6 @@ import {
   newEd25519Signer,
   recordForms,
   recordHash,
-  recordLeafHash,
   toHex,
   type ErrorCode,
 } from '@trailseal/format';
@@ -57,7 +56,7 @@ function recordVectors(g: GoldenLog): unknown {
     records: g.records.map((line) => {
       const r = JSON.parse(line) as Record<string, unknown>;
       const forms = recordForms(r);
-      range.append(recordLeafHash(line));
+      range.append(leafHash(line));
       return {
         seq: r['seq'],
         mac_key_id: r['mac_key_id'],
@@ -67,7 +66,7 @@ function recordVectors(g: GoldenLog): unknown {
         mac: r['mac'],
         record: line,
         record_sha256: toHex(recordHash(line)),
-        leaf_hash: toHex(recordLeafHash(line)),
+        leaf_hash: toHex(leafHash(line)),
         tree_root_after: toHex(range.root()),
       };
     }),

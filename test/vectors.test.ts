@@ -13,7 +13,6 @@ import {
   newEd25519Signer,
   parseVerifierKey,
   recordHash,
-  recordLeafHash,
   toHex,
   validateEvent,
   verifyConsistency,
@@ -65,7 +64,7 @@ describe('records.json', () => {
     for (const r of v.records) {
       expect(computeMac(fromHex(r.mac_key), r.mac_input)).toBe(r.mac);
       expect(toHex(recordHash(r.record))).toBe(r.record_sha256);
-      expect(toHex(recordLeafHash(r.record))).toBe(r.leaf_hash);
+      expect(toHex(leafHash(r.record))).toBe(r.leaf_hash);
       expect((JSON.parse(r.record) as { prev_hash: string }).prev_hash).toBe(prev);
       prev = r.record_sha256;
     }

@@ -49,13 +49,6 @@ export function recordHash(canonical: string): Uint8Array {
   return cryptoProvider().sha256(canonical);
 }
 
-/** RFC 6962 leaf hash of a record: SHA-256(0x00 || UTF-8 record bytes). */
-export function recordLeafHash(canonical: string): Uint8Array {
-  // U+0000 encodes to the single byte 0x00 in UTF-8, so this hashes exactly
-  // 0x00 || bytes in one call.
-  return cryptoProvider().sha256(`\u0000${canonical}`);
-}
-
 export function computeMac(key: Uint8Array, macInput: string): string {
   return toHex(cryptoProvider().hmacSha256(key, macInput));
 }

@@ -1,4 +1,5 @@
 import {
+  leafHash,
   computeMac,
   fromBase64,
   openCheckpoint,
@@ -9,7 +10,6 @@ import {
   parseRecord,
   parseVerifierKey,
   recordForms,
-  recordLeafHash,
   toBase64,
   verifyTlogProof,
   type Checkpoint,
@@ -52,7 +52,7 @@ export interface ReceiptReport {
  */
 export function verifyReceipt(recordLine: string, proofText: string, opts: ReceiptOptions): ReceiptReport {
   const problems: Problem[] = [];
-  const leaf = recordLeafHash(recordLine);
+  const leaf = leafHash(recordLine);
   let seq: number | undefined;
   let macVerified = false;
   let checkpoint: Checkpoint | undefined;

@@ -2,18 +2,19 @@
 // byte prefixes separate leaves from interior nodes so that no leaf can be
 // passed off as a subtree (second-preimage resistance of the tree).
 
-import { utf8 } from '../bytes.js';
 import { cryptoProvider, type Bytes } from '../crypto/provider.js';
 
 export const HASH_SIZE = 32;
 
 /** SHA-256(0x00 || data). A string stands for its UTF-8 bytes. */
 export function leafHash(data: Bytes): Uint8Array {
-  const d = typeof data === 'string' ? utf8(data) : data;
+  // U+0000 encodes to the single byte 0x00 in UTF-8, so a string leaf is
+  // hashed in one call with no copy.
+  if (typeof data === 'string') return cryptoProvider().sha256(`\u0000${data}`);
   // One contiguous buffer: the Node.js provider hashes a single part with the
   // one-shot API, which is markedly faster than a streaming hash object.
-  const buf = new Uint8Array(1 + d.length);
-  buf.set(d, 1);
+  const buf = new Uint8Array(1 + data.length);
+  buf.set(data, 1);
   return cryptoProvider().sha256(buf);
 }
 
