@@ -30,9 +30,15 @@
 // Speed (bench/scan.ts): JavaScript costs several nanoseconds per code unit
 // looked at, native string functions a fraction of that. So strings are
 // skipped with indexOf, raw control characters are found for the whole line
-// at once (hasControlCharacter), texts are compared as slices (startsAt), and
-// values that consecutive records repeat are recognized whole (remembering,
-// and the remembered checks of string matchers).
+// at once (hasControlCharacter), and texts are compared as slices (startsAt).
+// In a real log consecutive records differ (users, files, addresses, sizes,
+// times), so what a record costs is mostly what its values cost: the common
+// spellings of timestamps, addresses and host names are read here without
+// the general checks of formats.ts (TEXT_CHECKS). Values that consecutive
+// records do repeat, as in a burst from one client, are recognized whole
+// (remembering, and the remembered checks of string matchers), by memos that
+// back off where they do not pay (Backoff).
+import { isEmail, isHostname, isIP, isLogTimestamp, isRfc3339 } from './formats.js';
 import { isWellFormedString } from './jcs.js';
 import { EVENT_FIELDS, LIMITS, RECORD_LOG_FIELDS, SYSTEM_ACTION_PREFIX, utf8Length } from './record.js';
 import type { Field, Schema, Validation } from './schema.js';
@@ -266,16 +272,13 @@ function scanNumber(s: string, pos: number): number {
 
 /**
  * s.startsWith(text, at). The builtin compares one code unit at a time (in
- * Node.js 20 as slowly as a JavaScript loop), while comparing a slice is a
- * native memory comparison after an allocation that costs about as much as
- * looking at half a dozen code units: the cheaper form for all but the
- * shortest texts.
+ * Node.js 20 as slowly as a JavaScript loop), and so does a charCodeAt loop,
+ * whose every read of a sliced line goes through the slice; comparing a
+ * slice is a native memory comparison after a small allocation, and
+ * measured faster even for the shortest member names (bench/scan.ts).
  */
 function startsAt(s: string, at: number, text: string): boolean {
-  const n = text.length;
-  if (n > 6) return s.slice(at, at + n) === text;
-  for (let k = 0; k < n; k++) if (s.charCodeAt(at + k) !== text.charCodeAt(k)) return false;
-  return true;
+  return s.slice(at, at + text.length) === text;
 }
 
 /** Whether the code units s[a0..a1) sort strictly before s[b0..b1) (RFC 8785 section 3.2.3). */
@@ -360,6 +363,111 @@ function scanObject(s: string, pos: number, depth: number, st: Scan): number {
   }
 }
 
+// --- format checks on the line's text ---------------------------------------------
+
+/**
+ * A sufficient condition for a format check, read from s[from..to) without
+ * slicing: true only if the check accepts that text; false means "call the
+ * check". The checks in formats.ts are general (time zones, IPv6, trailing
+ * dots, Unicode) and cost a regular expression, splits or an array each;
+ * records mostly hold the common spellings, which these read in one pass.
+ */
+type TextCheck = (s: string, from: number, to: number) => boolean;
+
+/** The digit at s[i], or -1. */
+const digitAt = (s: string, i: number): number => {
+  const d = s.charCodeAt(i) - ZERO;
+  return d >= 0 && d <= 9 ? d : -1;
+};
+/** The two-digit number at s[i..i+2), or -1. */
+const twoDigits = (s: string, i: number): number => {
+  const a = digitAt(s, i);
+  const b = digitAt(s, i + 1);
+  return a < 0 || b < 0 ? -1 : 10 * a + b;
+};
+
+/**
+ * YYYY-MM-DDTHH:MM:SS.sssZ, a valid date and time (leap second allowed): the
+ * log's own timestamps (isLogTimestamp), and one spelling of isRfc3339.
+ */
+function isMillisTimestamp(s: string, from: number, to: number): boolean {
+  if (to - from !== 24) return false;
+  if (s.charCodeAt(from + 4) !== MINUS || s.charCodeAt(from + 7) !== MINUS || s.charCodeAt(from + 10) !== 0x54) return false;
+  if (s.charCodeAt(from + 13) !== COLON || s.charCodeAt(from + 16) !== COLON || s.charCodeAt(from + 19) !== 0x2e || s.charCodeAt(from + 23) !== 0x5a) return false;
+  const century = twoDigits(s, from);
+  const yy = twoDigits(s, from + 2);
+  const month = twoDigits(s, from + 5);
+  const day = twoDigits(s, from + 8);
+  const hour = twoDigits(s, from + 11);
+  const minute = twoDigits(s, from + 14);
+  const second = twoDigits(s, from + 17);
+  if (century < 0 || yy < 0 || (century === 0 && yy === 0) || month < 1 || month > 12 || day < 1) return false;
+  if (hour < 0 || hour > 23 || minute < 0 || minute > 59 || second < 0 || second > 60) return false;
+  if (digitAt(s, from + 20) < 0 || twoDigits(s, from + 21) < 0) return false;
+  if (day <= 28) return true;
+  const year = 100 * century + yy;
+  if (month === 2) return day === 29 && year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0);
+  return day <= (month === 4 || month === 6 || month === 9 || month === 11 ? 30 : 31);
+}
+
+/** A dotted-quad IPv4 address without leading zeros (isIPv4, hence isIP). */
+function isDottedQuad(s: string, from: number, to: number): boolean {
+  let i = from;
+  for (let part = 0; part < 4; part++) {
+    if (part > 0 && s.charCodeAt(i++) !== 0x2e) return false;
+    const first = digitAt(s, i);
+    if (first < 0) return false;
+    let v = first;
+    let n = 1;
+    while (n < 3 && digitAt(s, i + n) >= 0) v = 10 * v + digitAt(s, i + n++);
+    if ((first === 0 && n > 1) || v > 255) return false;
+    i += n;
+  }
+  return i === to;
+}
+
+const isAlnum = (c: number): boolean => (c >= ZERO && c <= 0x39) || ((c | 0x20) >= 0x61 && (c | 0x20) <= 0x7a);
+
+/** Labels of letters, digits and inner hyphens, 1..63 each, 253 in all, no trailing dot (isHostname). */
+function isPlainHostname(s: string, from: number, to: number): boolean {
+  if (to - from > 253 || to === from) return false;
+  let labelStart = from;
+  for (let i = from; i < to; i++) {
+    const c = s.charCodeAt(i);
+    if (c === 0x2e) {
+      if (i === labelStart || s.charCodeAt(i - 1) === MINUS) return false;
+      labelStart = i + 1;
+    } else if (c === MINUS) {
+      if (i === labelStart) return false;
+    } else if (!isAlnum(c)) return false;
+    if (i - labelStart >= 63) return false;
+  }
+  return labelStart < to && s.charCodeAt(to - 1) !== MINUS;
+}
+
+/** Exactly one @, neither first nor last, between printable ASCII characters (isEmail). */
+function isPlainEmail(s: string, from: number, to: number): boolean {
+  if (to - from > 254) return false;
+  let at = -1;
+  for (let i = from; i < to; i++) {
+    const c = s.charCodeAt(i);
+    if (c <= 0x20 || c >= 0x7f) return false;
+    if (c === 0x40) {
+      if (at >= 0) return false;
+      at = i;
+    }
+  }
+  return at > from && at < to - 1;
+}
+
+const TEXT_CHECKS = new Map<(s: string) => boolean, TextCheck>([
+  [isLogTimestamp, isMillisTimestamp],
+  [isRfc3339, isMillisTimestamp],
+  [isIP, isDottedQuad],
+  [isHostname, isPlainHostname],
+  [isEmail, isPlainEmail],
+]);
+
 // --- matchers compiled from the schema -----------------------------------------
 
 const CONTEXT_SCHEMA = EVENT_FIELDS['context']?.schema;
@@ -375,29 +483,32 @@ function compile(schema: Schema, name: string, keep: boolean): Matcher {
       const { max, check } = schema;
       const min = schema.min ?? 1;
       const decode = keep || check !== undefined;
+      const textCheck = check === undefined ? undefined : TEXT_CHECKS.get(check);
       // A value that passed `check`. Checks are pure functions of the
-      // string, and consecutive records repeat most checked values (tenant,
-      // key id, actor, source): a native string comparison is then all a
-      // checked member costs. Remembering costs a copy (see detach), so
-      // after one, the next few new values are not remembered.
+      // string, and consecutive records often repeat checked values (tenant,
+      // key id, action): a native string comparison is then all a checked
+      // member costs. Remembering costs a copy (see detach), so a value is
+      // remembered only when the backoff allows (see Backoff).
       let passed: string | undefined;
-      let skip = 0;
+      const backoff = newBackoff();
       return (s, pos, st) => {
         const end = scanString(s, pos, st);
         // validate() measures length in UTF-16 code units of the decoded value.
         if (end < 0 || st.units > max || st.units < min) return -1;
-        if (decode) {
-          const v = stringValue(s, pos, end, st.escaped);
-          if (check !== undefined && v !== passed) {
-            if (!check(v)) return -1;
-            if (skip > 0) skip--;
-            else {
-              passed = detach(v);
-              skip = REMEMBER_BACKOFF;
-            }
-          }
-          st.value = v;
+        if (!decode) return end;
+        if (textCheck !== undefined && !st.escaped && textCheck(s, pos + 1, end - 1)) {
+          if (keep) st.value = s.slice(pos + 1, end - 1);
+          return end;
         }
+        const v = stringValue(s, pos, end, st.escaped);
+        if (check !== undefined) {
+          if (v === passed) backoff.step = 0;
+          else {
+            if (!check(v)) return -1;
+            if (missed(backoff)) passed = detach(v);
+          }
+        }
+        st.value = v;
         return end;
       };
     }
@@ -420,6 +531,20 @@ function compile(schema: Schema, name: string, keep: boolean): Matcher {
     case 'integer': {
       const { min, max } = schema;
       return (s, pos, st) => {
+        // Most values are positive integers of a few digits, read here in
+        // one pass: no leading zero, and no fraction or exponent after them.
+        let d = s.charCodeAt(pos) - ZERO;
+        if (d > 0 && d <= 9) {
+          let v = d;
+          let i = pos + 1;
+          for (d = s.charCodeAt(i) - ZERO; d >= 0 && d <= 9 && i - pos < 15; d = s.charCodeAt(++i) - ZERO) v = 10 * v + d;
+          // d is the next character's offset from '0': '.' is -2, 'e' 53, 'E' 21.
+          if (!(d >= 0 && d <= 9) && d !== -2 && d !== 53 && d !== 21) {
+            if (v < min || v > max) return -1;
+            st.value = v;
+            return i;
+          }
+        }
         const end = scanNumber(s, pos);
         if (end < 0) return -1;
         // A canonical number with a fraction or exponent is not a safe integer.
@@ -456,8 +581,35 @@ function compile(schema: Schema, name: string, keep: boolean): Matcher {
   }
 }
 
-/** After remembering fails to pay, the values matched before it is tried again. */
-const REMEMBER_BACKOFF = 3;
+/**
+ * When to remember a value, for a memo of the last one. After a miss, the
+ * memo rests: the next values are neither tried nor remembered, twice as
+ * many after each miss as after the previous one (up to MAX_BACKOFF), and a
+ * hit starts over. Only the value just before the next try is remembered.
+ * Where a member differs in every record (hashes, times, sizes), remembering
+ * costs a copy and trying a comparison, so both become rare; in a burst of
+ * records that repeat it, the memo pays again within MAX_BACKOFF records.
+ */
+interface Backoff {
+  /** Values still to go by before the next try. */
+  wait: number;
+  /** The wait set by the last miss. */
+  step: number;
+}
+
+const MAX_BACKOFF = 64;
+
+const newBackoff = (): Backoff => ({ wait: 0, step: 0 });
+
+/** Records a value that was not a hit; true when it is to be remembered (the next value is tried). */
+function missed(b: Backoff): boolean {
+  if (b.wait === 0) {
+    b.step = Math.min(2 * b.step + 1, MAX_BACKOFF);
+    b.wait = b.step;
+    return false;
+  }
+  return --b.wait === 0;
+}
 
 /**
  * A copy of `s` that does not keep alive the string it was sliced from. V8
@@ -474,21 +626,20 @@ function detach(s: string): string {
  * Wraps the matcher of an object or array (never the record itself) with the
  * text of the last value it accepted. Whether a nested value is canonical and
  * schema-valid depends on its text alone, and consecutive records of a log
- * often repeat one whole (the same actor, source, authorization), so one
- * native comparison replaces matching member by member. The last character
- * is compared first (most values that differ, differ in length). After a
- * miss, a few values are matched without trying, and only the one before the
- * next try is remembered: in a log where a member differs every time, trying
- * and remembering would only cost.
+ * sometimes repeat one whole (a burst from one actor, source, authorization),
+ * so one native comparison replaces matching member by member. The last
+ * character is compared first (most values that differ, differ in length).
+ * The remembered value is tried only while trying pays (Backoff): in a log
+ * where consecutive values differ, a try and a copy are rare.
  */
 function remembering(match: Matcher): Matcher {
   let accepted = '';
-  let skip = 0;
+  const backoff = newBackoff();
   return (s, pos, st) => {
-    if (skip > 0) skip--;
-    else {
+    if (backoff.wait === 0) {
       const n = accepted.length;
       if (n !== 0 && s.charCodeAt(pos + n - 1) === accepted.charCodeAt(n - 1) && startsAt(s, pos, accepted)) {
+        backoff.step = 0;
         const end = pos + n;
         // The text skipped may hold escapes: keep st.backslash ahead of the scan.
         if (st.backslash < end) {
@@ -497,10 +648,9 @@ function remembering(match: Matcher): Matcher {
         }
         return end;
       }
-      skip = REMEMBER_BACKOFF;
     }
     const end = match(s, pos, st);
-    if (end >= 0 && skip === 0) accepted = detach(s.slice(pos, end));
+    if (end >= 0 && missed(backoff)) accepted = detach(s.slice(pos, end));
     return end;
   };
 }
