@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { LogSealer, computeMac, deriveSigningSeed, deriveTenantKey, fromHex, newEd25519Signer, openCheckpoint, parseVerifierKey, recordForms, recordHash, signCheckpoint, toHex, type ErrorCode, type MacKey } from '@trailseal/format';
+import { CompactRange, LogSealer, computeMac, leafHash, toBase64, deriveSigningSeed, deriveTenantKey, fromHex, newEd25519Signer, openCheckpoint, parseVerifierKey, recordForms, recordHash, signCheckpoint, toHex, type ErrorCode, type MacKey } from '@trailseal/format';
 import { combineSegments, verifyCheckpointConsistency, verifyLog, verifyReceipt, verifySegment } from '@trailseal/verify';
 import { buildGoldenLog } from '../../../scripts/golden.js';
 import { flipByte } from '../../../test-support/errors.js';
@@ -122,6 +122,22 @@ describe('verifyLog on the golden log', () => {
     const cp = openCheckpoint(last.note, golden.verifierKeys.map((k) => parseVerifierKey(k)));
     const forged = signCheckpoint({ origin: cp.origin, size: cp.size, rootHash: cp.rootHash, extensions: [] }, [retired]);
     expect(codes(golden.records, { checkpoint: forged })).toEqual(['NOTE_BAD_SIGNATURE']);
+  });
+
+  it('verifies a range that does not start at 0, from the state before it', () => {
+    const from = 9;
+    const before = verifyLog(golden.records.slice(0, from), { trustedKeys });
+    const prefix = new CompactRange();
+    for (const l of golden.records.slice(0, from)) prefix.append(leafHash(l));
+    const start = { seq: from, prevHash: toHex(recordHash(golden.records[from - 1]!)), rangeHashes: prefix.hashes.map(toBase64), keys: before.keyHistory };
+    const r = verifyLog(golden.records.slice(from), { trustedKeys, checkpoint: last.note, macKeys, start });
+    expect(r.problems).toEqual([]);
+    expect(r).toMatchObject({ ok: true, firstSeq: from, count: golden.records.length - from, treeSize: last.size, checkpointSize: last.size });
+    // A wrong starting point is caught: the chain link and the root.
+    const wrong = verifyLog(golden.records.slice(from), { trustedKeys, checkpoint: last.note, start: { ...start, prevHash: '1'.repeat(64) } });
+    expect(wrong.problems.map((p) => p.code)).toEqual(['CHAIN_BROKEN']);
+    const shifted = verifyLog(golden.records.slice(from + 1), { trustedKeys, checkpoint: last.note, start });
+    expect(new Set(shifted.problems.map((p) => p.code))).toEqual(new Set(['SEQ_GAP', 'CHAIN_BROKEN', 'CHECKPOINT_SIZE_MISMATCH']));
   });
 
   it('verifies segments independently and combines them to the same verdict', () => {
