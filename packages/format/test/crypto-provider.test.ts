@@ -1,15 +1,18 @@
 // Both crypto providers must be interchangeable: the same bytes in, the same
 // bytes out, the same verdicts. The noble provider is what browsers run.
 import { createHash, createHmac } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { nobleProvider, toHex, type Bytes, type CryptoProvider } from '@trailseal/format';
+import { fromHex, nobleProvider, toHex, type Bytes, type CryptoProvider } from '@trailseal/format';
 import { nodeProvider } from '@trailseal/format/node';
 
 const providers: CryptoProvider[] = [nodeProvider, nobleProvider];
 const bytes = fc.oneof(fc.uint8Array({ maxLength: 300 }), fc.string({ unit: 'binary', maxLength: 200 }), fc.uint8Array({ minLength: 600, maxLength: 700 }));
 // Larger than the node provider's initial scratch buffer, which must grow.
 const large = Uint8Array.from({ length: 100_000 }, (_, i) => (i * 31) & 255);
+interface Ed25519Case { name: string; secret_key: string; public_key: string; message: string; signature: string }
+const rfc8032 = JSON.parse(readFileSync(new URL('../../../docs/spec/vectors/ed25519-rfc8032.json', import.meta.url), 'utf8')) as { cases: Ed25519Case[] };
 const asBuffer = (b: Bytes): Buffer => (typeof b === 'string' ? Buffer.from(b, 'utf8') : Buffer.from(b));
 
 describe.each(providers.map((p) => [p.name, p] as const))('%s provider', (_, p) => {
@@ -44,6 +47,12 @@ describe.each(providers.map((p) => [p.name, p] as const))('%s provider', (_, p) 
       }),
       { numRuns: 200 },
     );
+  });
+
+  it.each(rfc8032.cases.map((c) => [c.name, c] as const))('passes Ed25519 %s of RFC 8032 section 7.1', (_, c) => {
+    expect(toHex(p.ed25519PublicKey(fromHex(c.secret_key)))).toBe(c.public_key);
+    expect(toHex(p.ed25519Sign(fromHex(c.secret_key), fromHex(c.message)))).toBe(c.signature);
+    expect(p.ed25519Verify(fromHex(c.public_key), fromHex(c.message), fromHex(c.signature))).toBe(true);
   });
 
   it('Ed25519 signatures are deterministic, cross-verify, and reject any change', () => {
