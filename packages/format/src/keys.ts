@@ -104,6 +104,12 @@ export interface MacKeyId {
 
 const MAC_KEY_ID_RE = /^mac:(\d{4}-\d{2}-\d{2}):g(0|[1-9]\d{0,8}):([0-9a-f]{16})$/;
 
+/** Whether `id` is a well-formed MAC key id (the one rule the schema and parseMacKeyId share). */
+export function isMacKeyId(id: string): boolean {
+  const m = MAC_KEY_ID_RE.exec(id);
+  return m !== null && EPOCH_RE.test(m[1]!);
+}
+
 /** `mac:<YYYY-MM-DD>:g<generation>:<16 hex fingerprint>` */
 export function formatMacKeyId(epoch: string, generation: number, key: Uint8Array): string {
   return `mac:${epoch}:g${generation}:${keyFingerprint(key)}`;
@@ -111,7 +117,7 @@ export function formatMacKeyId(epoch: string, generation: number, key: Uint8Arra
 
 export function parseMacKeyId(id: string): MacKeyId {
   const m = MAC_KEY_ID_RE.exec(id);
-  if (m === null || !EPOCH_RE.test(m[1]!)) {
+  if (m === null || !isMacKeyId(id)) {
     throw new TrailsealError('KEY_ID_MALFORMED', `mac_key_id ${JSON.stringify(id)} is not mac:<YYYY-MM-DD>:g<generation>:<16 hex>`, { field: 'mac_key_id' });
   }
   return { epoch: m[1]!, generation: Number(m[2]), fingerprint: m[3]! };

@@ -4,6 +4,7 @@
 import { TrailsealError, type FieldError } from './errors.js';
 import { isEmail, isHostname, isIP, isLogTimestamp, isRfc3339, SHA256_HEX_RE } from './formats.js';
 import { canonicalize, isWellFormedString } from './jcs.js';
+import { isMacKeyId } from './keys.js';
 import { arrayOf, bool, int, isPlainObject, obj, oneOf, opt, req, str, validateMembers, type Field, type Schema, type Validation } from './schema.js';
 
 export const RECORD_VERSION = 1;
@@ -334,7 +335,7 @@ export const RECORD_LOG_FIELDS: Readonly<Record<string, Field>> = {
   seq: req(int(0, Number.MAX_SAFE_INTEGER)),
   received_at: req(str(24, isLogTimestamp, 'log timestamp YYYY-MM-DDTHH:MM:SS.sssZ')),
   prev_hash: req(str(64, (s) => HEX64_RE.test(s), 'SHA-256 hex')),
-  mac_key_id: req(str(64, (s) => /^mac:\d{4}-\d{2}-\d{2}:g\d+:[0-9a-f]{16}$/.test(s), 'MAC key id')),
+  mac_key_id: req(str(64, isMacKeyId, 'MAC key id')),
   mac: req(str(64, (s) => HEX64_RE.test(s), 'HMAC-SHA256 hex')),
   log: opt({ kind: 'free', check: (v, p, ctx) => { if (!isPlainObject(v)) ctx.errors.push({ path: p, code: 'FIELD_TYPE', message: `${p} must be an object` }); } }),
   sigs: opt(arrayOf(obj({ key: req(str(300, (s) => SIGNER_NAME_RE.test(s), 'key name+id')), sig: req(str(88, (s) => SIG_RE.test(s), 'base64 Ed25519 signature')) }), 16)),

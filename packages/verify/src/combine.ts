@@ -146,9 +146,17 @@ function keyHistory(segments: readonly SegmentResult[], start: LogStart | undefi
         if (current === undefined || !signedBy(record, current)) {
           add({ code: 'KEY_HISTORY_INVALID', seq, message: 'MAC key rotation is not signed by the key in force' });
         }
+      } else if (record['action'] === KEY_ROTATION_ACTION) {
+        add({ code: 'KEY_HISTORY_INVALID', seq, message: `key rotation of unknown purpose ${JSON.stringify(log['purpose'])}` });
       }
     }
   }
+  if (keys.length === 0 && segments.some((s) => s.count > 0)) {
+    add({ code: 'KEY_HISTORY_INVALID', message: 'no valid genesis record and no prior key history: there is no key to check signatures with' });
+  }
+  // A range that starts after the genesis record takes the origin from its
+  // keys: the genesis record requires the key name to be the origin.
+  if (origin === undefined && keys.length > 0) origin = tryVerifier(keys[0]!.verifierKey)?.name;
   return { keys, origin };
 }
 

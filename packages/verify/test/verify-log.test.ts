@@ -56,8 +56,15 @@ describe('verifyLog on the golden log', () => {
         expect(r.ok).toBe(false);
         expect(r.problems.some((p) => p.line === i + 1 || p.line === i + 2 || p.code === 'ROOT_MISMATCH')).toBe(true);
       }),
-      { numRuns: 400 },
+      { numRuns: 1000 },
     );
+  });
+
+  it('reports, never throws on, a MAC key id with an impossible date (regression)', () => {
+    const lines = golden.records.map((l, i) => (i === 13 ? l.replace('"mac_key_id":"mac:2026-11-27', '"mac_key_id":"mac:2026-31-27') : l));
+    const r = verifyLog(lines, { trustedKeys, checkpoint: last.note, macKeys });
+    expect(r.problems.filter((p) => p.seq === 13).map((p) => p.code)).toContain('RECORD_INVALID');
+    expect(r.ok).toBe(false);
   });
 
   it('detects an edited field (MAC, chain, leaf/root)', () => {
