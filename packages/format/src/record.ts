@@ -185,16 +185,34 @@ function checkContext(v: unknown, path: string, ctx: Validation): void {
     const text = bound > LIMITS.maxContextBytes || !plain ? canonicalize(v) : undefined;
     if (text !== undefined) bytes = utf8Length(text);
   } catch (e) {
-    // The canonicalizer names the bad value's path inside the context object.
-    const inner = e instanceof TrailsealError && typeof e.details.field === 'string' ? e.details.field : '';
-    const where = inner === '' ? path : inner.startsWith('[') ? path + inner : `${path}.${inner}`;
-    out.push({ path: where, code: 'FIELD_FORMAT', message: `${where}: ${(e as Error).message}` });
+    pushCanonicalError(e, path, out);
     return;
   }
   if (bytes > LIMITS.maxContextBytes) {
     out.push({ path, code: 'CONTEXT_TOO_LARGE', message: `${path} is ${bytes} bytes in canonical form; the limit is ${LIMITS.maxContextBytes}` });
   }
   ctx.sizeBound += bytes;
+}
+
+/** Reports why a free-form value at `path` has no canonical JSON form; the canonicalizer names the bad value's path inside it. */
+function pushCanonicalError(e: unknown, path: string, out: FieldError[]): void {
+  if (!(e instanceof TrailsealError)) throw e;
+  const inner = typeof e.details.field === 'string' ? e.details.field : '';
+  const where = inner === '' ? path : inner.startsWith('[') ? path + inner : `${path}.${inner}`;
+  out.push({ path: where, code: 'FIELD_FORMAT', message: `${where}: ${e.message}` });
+}
+
+/** The body of a system record: any JSON object with a canonical form. */
+function checkLogBody(v: unknown, path: string, ctx: Validation): void {
+  if (!isPlainObject(v)) {
+    ctx.errors.push({ path, code: 'FIELD_TYPE', message: `${path} must be an object` });
+    return;
+  }
+  try {
+    ctx.sizeBound += utf8Length(canonicalize(v));
+  } catch (e) {
+    pushCanonicalError(e, path, ctx.errors);
+  }
 }
 
 /** Byte length of a string's UTF-8 encoding, without encoding it. */
@@ -337,7 +355,7 @@ export const RECORD_LOG_FIELDS: Readonly<Record<string, Field>> = {
   prev_hash: req(str(64, (s) => HEX64_RE.test(s), 'SHA-256 hex')),
   mac_key_id: req(str(64, isMacKeyId, 'MAC key id')),
   mac: req(str(64, (s) => HEX64_RE.test(s), 'HMAC-SHA256 hex')),
-  log: opt({ kind: 'free', check: (v, p, ctx) => { if (!isPlainObject(v)) ctx.errors.push({ path: p, code: 'FIELD_TYPE', message: `${p} must be an object` }); } }),
+  log: opt({ kind: 'free', check: checkLogBody }),
   sigs: opt(arrayOf(obj({ key: req(str(300, (s) => SIGNER_NAME_RE.test(s), 'key name+id')), sig: req(str(88, (s) => SIG_RE.test(s), 'base64 Ed25519 signature')) }), 16)),
 };
 

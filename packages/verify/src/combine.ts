@@ -80,7 +80,12 @@ function sigsOf(record: Record<string, unknown>): Sig[] {
 /** True when `record.sigs` holds a valid signature by `verifier` over the signing input. */
 function signedBy(record: Record<string, unknown>, verifier: NoteVerifier): boolean {
   const name = signatureKeyName(verifier);
-  const signingInput = utf8(recordForms(record).signingInput);
+  let signingInput: Uint8Array;
+  try {
+    signingInput = utf8(recordForms(record).signingInput);
+  } catch {
+    return false;
+  }
   return sigsOf(record).some((s) => {
     if (s.key !== name) return false;
     try {

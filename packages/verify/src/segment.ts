@@ -166,9 +166,10 @@ export class SegmentVerifier {
     for (const e of fieldErrors) this.problems.add({ code: 'RECORD_INVALID', ...at, message: `${e.path || '(record)'}: ${e.code}: ${e.message}` });
     // Schema-valid records take the compiled serializer; anything else the
     // general one (slower, but it also explains what cannot be canonicalized).
-    const parts = fieldErrors.length === 0 ? canonicalRecordParts(record) : undefined;
+    let parts: ReturnType<typeof canonicalRecordParts> | undefined;
     let canonical: string | undefined;
     try {
+      parts = fieldErrors.length === 0 ? canonicalRecordParts(record) : undefined;
       canonical = parts !== undefined ? joinRecordBytes(parts, record['mac'] as string) : canonicalize(record);
     } catch (e) {
       this.problems.add({ code: 'RECORD_NOT_CANONICAL', ...at, message: `record cannot be canonicalized: ${(e as Error).message}` });
@@ -184,7 +185,8 @@ export class SegmentVerifier {
       prevHash: str('prev_hash'),
       receivedAt: str('received_at'),
       ...(parts !== undefined ? { mac: { keyId: record['mac_key_id'] as string, receivedAt: record['received_at'] as string, mac: record['mac'] as string, input: [parts.head, `,${parts.tail}`] as const } } : {}),
-      ...(action?.startsWith(SYSTEM_ACTION_PREFIX) ? { systemRecord: record } : {}),
+      // A malformed system record is already reported; the key history skips it.
+      ...(fieldErrors.length === 0 && action?.startsWith(SYSTEM_ACTION_PREFIX) ? { systemRecord: record } : {}),
     };
   }
 

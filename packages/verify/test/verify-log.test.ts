@@ -60,6 +60,33 @@ describe('verifyLog on the golden log', () => {
     );
   });
 
+  it('never throws, whatever JSON replaces any member of any record', () => {
+    const anyJson = fc.jsonValue({ maxDepth: 3 }).chain((v) => fc.oneof(fc.constant(v), fc.string({ unit: 'binary', maxLength: 8 }), fc.constant('\ud800')));
+    fc.assert(
+      fc.property(fc.nat(golden.records.length - 1), fc.nat(), fc.nat(), anyJson, (i, k, j, value) => {
+        const record = JSON.parse(golden.records[i]!) as Record<string, unknown>;
+        const keys = Object.keys(record);
+        const key = keys[k % keys.length]!;
+        const inner = record[key];
+        if (typeof inner === 'object' && inner !== null && !Array.isArray(inner) && j % 2 === 0) {
+          const innerKeys = Object.keys(inner);
+          (inner as Record<string, unknown>)[innerKeys[j % innerKeys.length] ?? 'x'] = value;
+        } else record[key] = value;
+        const lines = golden.records.map((l, n) => (n === i ? JSON.stringify(record) : l));
+        const r = verifyLog(lines, { trustedKeys, checkpoint: last.note, macKeys });
+        expect(typeof r.ok).toBe('boolean');
+      }),
+      { numRuns: 1500 },
+    );
+  });
+
+  it('reports, never throws on, a system record holding a lone surrogate escape', () => {
+    const lines = golden.records.map((l, i) => (i === 7 ? l.replace('"reason":"scheduled"', '"reason":"\\ud800"') : l));
+    const r = verifyLog(lines, { trustedKeys, checkpoint: last.note });
+    expect(r.problems.filter((p) => p.seq === 7).map((p) => p.code)).toContain('RECORD_INVALID');
+    expect(r.ok).toBe(false);
+  });
+
   it('reports, never throws on, a MAC key id with an impossible date (regression)', () => {
     const lines = golden.records.map((l, i) => (i === 13 ? l.replace('"mac_key_id":"mac:2026-11-27', '"mac_key_id":"mac:2026-31-27') : l));
     const r = verifyLog(lines, { trustedKeys, checkpoint: last.note, macKeys });
