@@ -11,4 +11,4 @@ console.log(`# Trailseal benchmarks\n${process.version}, ${cpus().length} x ${cp
 printTable('canonical JSON and strict parsing, one core', benchJcs());
 printTable('Merkle tree, one core', benchMerkle());
 printTable('append pipeline, one core', benchPipeline());
-printTable('offline verification (with MAC keys)', await benchVerify(Number(process.env['TRAILSEAL_BENCH_RECORDS'] ?? 200_000)));
+printTable('offline verification', await benchVerify(Number(process.env['TRAILSEAL_BENCH_RECORDS'] ?? 200_000)));
