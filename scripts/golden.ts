@@ -19,6 +19,7 @@ import {
   type EventV1,
   type MacKey,
 } from '@trailseal/format';
+import { PAYROLL_FILE } from '../test-support/events.js';
 
 /** TEST KEYS ONLY. Never use these for a real log. */
 export const GOLDEN = {
@@ -34,17 +35,7 @@ const base = {
   source: { ip: '203.0.113.47', port: 52144, hostname: 'vpn-gw-2.forthbridge.example', user_agent: 'WinSCP/6.3.5' },
 } as const;
 
-const payroll = {
-  type: 'file',
-  id: 'f-0192-77ab',
-  name: 'Q3-payroll-export.csv',
-  path: '/finance/payroll/2026/Q3-payroll-export.csv',
-  version: '7',
-  sha256: '9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08',
-  size: 1843221,
-  tags: ['PII', 'finance'],
-  owner: 'finance-ops',
-};
+const payroll = { ...PAYROLL_FILE, tags: [...PAYROLL_FILE.tags] };
 const financePolicy = { name: 'finance-data-access', version: '2026.3' };
 const readGrant = { permission: 'file.read', resource: '/finance/payroll/**', granted_by: 'role:payroll-analyst', grant_id: 'g-5521' };
 

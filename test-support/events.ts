@@ -10,6 +10,19 @@ const OUTCOMES = ['success', 'success', 'success', 'denied', 'success', 'failure
 const PROTOCOLS = ['sftp', 'https', 'ftps', 'as2'] as const;
 const BASE_MS = Date.UTC(2026, 10, 26, 9, 15, 2, 123);
 
+/** A file with every target attribute; also the file of the golden log (scripts/golden.ts). */
+export const PAYROLL_FILE = {
+  type: 'file',
+  id: 'f-0192-77ab',
+  name: 'Q3-payroll-export.csv',
+  path: '/finance/payroll/2026/Q3-payroll-export.csv',
+  version: '7',
+  sha256: '9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08',
+  size: 1843221,
+  tags: ['PII', 'finance'],
+  owner: 'finance-ops',
+} as const;
+
 export function richEvent(i = 0): EventV1 {
   const u = i % 37;
   const f = (i * 7) % 211;
@@ -75,17 +88,7 @@ export function fixedEvent(i = 0): EventV1 {
       federation: { provider: 'okta', issuer: 'https://forthbridge.okta.example/oauth2/default', subject: '00u1abcd2EFGH3ijk4l5', protocol: 'saml' },
     },
     source: { ip: '203.0.113.47', port: 52144, hostname: 'vpn-gw-2.forthbridge.example', user_agent: 'WinSCP/6.3.5 (SFTP)' },
-    target: {
-      type: 'file',
-      id: 'f-0192-77ab',
-      name: 'Q3-payroll-export.csv',
-      path: '/finance/payroll/2026/Q3-payroll-export.csv',
-      version: '7',
-      sha256: '9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08',
-      size: 1843221,
-      tags: ['PII', 'finance'],
-      owner: 'finance-ops',
-    },
+    target: { ...PAYROLL_FILE, tags: [...PAYROLL_FILE.tags] },
     transfer: { protocol: 'sftp', direction: 'download', bytes: 1843221, peer: 'sftp.forthbridge.example:22' },
     authorization: {
       policy: { name: 'finance-data-access', version: '2026.3' },
