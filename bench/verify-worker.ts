@@ -1,7 +1,8 @@
-// Worker for bench/verify.ts: verifies one slice of a records file (whole
-// lines) as a segment and posts the result back as plain data.
+// Verifies one slice of a records file (whole lines) as a segment: in a
+// worker thread, posting the result back as plain data, or called directly
+// on the main thread for the first slice.
 import { isUtf8 } from 'node:buffer';
-import { parentPort, workerData } from 'node:worker_threads';
+import { isMainThread, parentPort, workerData } from 'node:worker_threads';
 import { fromHex, type MacKey } from '@trailseal/format';
 import { segmentToData, SegmentVerifier, type SegmentData } from '@trailseal/verify';
 import { performance } from 'node:perf_hooks';
@@ -16,7 +17,7 @@ export interface VerifyJob {
 }
 
 /** Verifies the job's slice; a function (not module top level) so V8 optimizes the loop. */
-function run(job: VerifyJob): SegmentData {
+export function verifyJob(job: VerifyJob): SegmentData {
   const macKeys: MacKey[] = job.macKeys.map((k) => ({ id: k.id, key: fromHex(k.keyHex) }));
   const v = new SegmentVerifier({ macKeys, firstSeq: job.firstSeq, firstLine: job.firstLine });
   // Check UTF-8 in bounded slices (SIMD), then decode line by line: one
@@ -45,4 +46,5 @@ function run(job: VerifyJob): SegmentData {
   return segmentToData(v.result());
 }
 
-parentPort!.postMessage(run(workerData as VerifyJob));
+// In a worker: verify the slice handed over and post the result back.
+if (!isMainThread) parentPort!.postMessage(verifyJob(workerData as VerifyJob));
