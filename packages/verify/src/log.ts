@@ -1,12 +1,9 @@
 import {
   leafHash,
-  computeMac,
   fromBase64,
   openCheckpoint,
   verifyConsistency,
-  formatMacKeyId,
   isTrailsealError,
-  parseMacKeyId,
   parseRecord,
   parseVerifierKey,
   recordForms,
@@ -15,6 +12,7 @@ import {
   type Checkpoint,
   type MacKey,
 } from '@trailseal/format';
+import { epochProblem, MacChecker, macProblem } from './mac.js';
 import { combineSegments, type LogReport, type VerifyLogOptions } from './combine.js';
 import type { Problem } from './problems.js';
 import { verifySegment, type SegmentOptions } from './segment.js';
@@ -67,16 +65,12 @@ export function verifyReceipt(recordLine: string, proofText: string, opts: Recei
     if (forms.full !== recordLine) {
       problems.push({ code: 'RECORD_NOT_CANONICAL', seq, message: 'the record is not in canonical form' });
     }
-    const key = opts.macKeys?.find((k) => k.id === record.mac_key_id);
-    if (key !== undefined) {
-      const id = parseMacKeyId(record.mac_key_id);
-      if (formatMacKeyId(id.epoch, id.generation, key.key) !== key.id) {
-        problems.push({ code: 'MAC_KEY_UNKNOWN', seq, message: `the key disclosed as ${key.id} does not have that fingerprint` });
-      } else {
-        macVerified = true;
-        if (computeMac(key.key, forms.macInput) !== record.mac) problems.push({ code: 'MAC_MISMATCH', seq, message: 'the MAC does not match' });
-      }
-    }
+    const macs = new MacChecker(opts.macKeys);
+    if (!macs.epochMatches(record.mac_key_id, record.received_at)) problems.push({ ...epochProblem(record.mac_key_id), seq });
+    const status = macs.check(record.mac_key_id, record.mac, [forms.macInput]);
+    macVerified = status === 'verified' || status === 'mismatch';
+    const problem = macProblem(status, record.mac_key_id);
+    if (problem !== undefined) problems.push({ ...problem, seq });
   } catch (e) {
     if (e instanceof SyntaxError) problems.push({ code: 'RECORD_INVALID', message: 'the record is not JSON' });
     else fail(e, 'record: ');

@@ -6,9 +6,6 @@ import {
   CompactRange,
   GENESIS_PREV_HASH,
   SYSTEM_ACTION_PREFIX,
-  formatMacKeyId,
-  macEpochOf,
-  parseMacKeyId,
   canonicalize,
   canonicalRecordParts,
   scanRecord,
@@ -19,6 +16,7 @@ import {
   type MacKey,
   type ScannedRecord,
 } from '@trailseal/format';
+import { epochProblem, MacChecker, macProblem } from './mac.js';
 import { ProblemList, type Problem } from './problems.js';
 
 export interface SegmentOptions {
@@ -51,19 +49,13 @@ export interface SegmentResult {
   readonly maxReceivedAt: string | undefined;
 }
 
-function macKeyMap(keys: readonly MacKey[] | undefined): Map<string, MacKey> {
-  const m = new Map<string, MacKey>();
-  for (const k of keys ?? []) m.set(k.id, k);
-  return m;
-}
-
 /**
  * Streaming segment verifier: feed record lines (canonical JSON, without the
  * newline) with add(), then call result(). Memory is O(log n) plus problems.
  */
 export class SegmentVerifier {
   private readonly problems: ProblemList;
-  private readonly macKeys: Map<string, MacKey>;
+  private readonly macs: MacChecker;
   private range: CompactRange | undefined;
   private count = 0;
   private line: number;
@@ -77,12 +69,10 @@ export class SegmentVerifier {
   private macSkipped = 0;
   private minReceivedAt: string | undefined;
   private maxReceivedAt: string | undefined;
-  private readonly checkedKeyIds = new Map<string, boolean>();
-  private lastKeyId: { id: string; parsed: ReturnType<typeof parseMacKeyId> } | undefined;
 
   constructor(private readonly opts: SegmentOptions = {}) {
     this.problems = new ProblemList(opts.problemLimit);
-    this.macKeys = macKeyMap(opts.macKeys);
+    this.macs = new MacChecker(opts.macKeys);
     this.line = (opts.firstLine ?? 1) - 1;
     if (opts.firstSeq !== undefined) this.range = new CompactRange(opts.firstSeq, opts.firstSeq, []);
   }
@@ -191,31 +181,12 @@ export class SegmentVerifier {
   }
 
   private checkMac(m: MacFacts, at: { line: number; seq?: number }): void {
-    const id = m.keyId;
-    // One key id serves a whole day of records: parse it once.
-    if (this.lastKeyId?.id !== id) this.lastKeyId = { id, parsed: parseMacKeyId(id) };
-    const parsed = this.lastKeyId.parsed;
-    if (macEpochOf(m.receivedAt) !== parsed.epoch) {
-      this.problems.add({ code: 'RECORD_INVALID', ...at, message: `mac_key_id epoch ${parsed.epoch} is not the UTC day of received_at` });
-    }
-    const key = this.macKeys.get(id);
-    if (key === undefined) {
-      this.macSkipped++;
-      return;
-    }
-    let idOk = this.checkedKeyIds.get(id);
-    if (idOk === undefined) {
-      idOk = formatMacKeyId(parsed.epoch, parsed.generation, key.key) === id;
-      this.checkedKeyIds.set(id, idOk);
-    }
-    if (!idOk) {
-      this.problems.add({ code: 'MAC_KEY_UNKNOWN', ...at, message: `the key disclosed as ${id} does not have that fingerprint: wrong key` });
-      return;
-    }
-    this.macVerified++;
-    if (toHex(cryptoProvider().hmacSha256(key.key, ...m.input)) !== m.mac) {
-      this.problems.add({ code: 'MAC_MISMATCH', ...at, message: `MAC under ${id} does not match: the record was altered` });
-    }
+    if (!this.macs.epochMatches(m.keyId, m.receivedAt)) this.problems.add({ ...epochProblem(m.keyId), ...at });
+    const status = this.macs.check(m.keyId, m.mac, m.input);
+    if (status === 'skipped') this.macSkipped++;
+    else if (status !== 'wrong-key') this.macVerified++;
+    const problem = macProblem(status, m.keyId);
+    if (problem !== undefined) this.problems.add({ ...problem, ...at });
   }
 
   result(): SegmentResult {
