@@ -19,7 +19,7 @@ export default tseslint.config(
   {
     // The pure packages: no host modules. The compiler (types: []) and
     // test/architecture.test.ts enforce the same rule; this gives a fast message.
-    files: ['packages/format/src/**/*.ts', 'packages/verify/src/**/*.ts'],
+    files: ['packages/format/src/**/*.ts', 'packages/verify/src/**/*.ts', 'packages/client/src/**/*.ts'],
     ignores: ['packages/format/src/node/**'],
     rules: {
       'no-restricted-imports': [

@@ -11,6 +11,8 @@ export default defineConfig({
     alias: [
       { find: /^@trailseal\/format(\/node)?$/, replacement: here('./packages/format/src/node/index.ts') },
       { find: /^@trailseal\/verify$/, replacement: here('./packages/verify/src/index.ts') },
+      { find: /^@trailseal\/client$/, replacement: here('./packages/client/src/index.ts') },
+      { find: /^@trailseal\/server$/, replacement: here('./packages/server/src/index.ts') },
     ],
   },
   test: {

@@ -2,6 +2,9 @@
 // `types: []` and project references; this names the rule when it breaks):
 //   @trailseal/format  -> @noble/* only; no host modules (except src/node/)
 //   @trailseal/verify  -> @trailseal/format only; no host modules
+//   @trailseal/client  -> nothing; no host modules (fetch only: runs in browsers)
+//   @trailseal/server  -> format, client, node:*, fastify, better-sqlite3, pg
+//                         (never verify: the service does not grade its own evidence)
 import { readFileSync, readdirSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -29,7 +32,15 @@ function importsOf(file: string): string[] {
 const packages = [
   { name: '@trailseal/format', dir: 'packages/format/src', exempt: 'packages/format/src/node/', allowed: [/^@noble\/(hashes|curves)\//], deps: ['@noble/curves', '@noble/hashes'] },
   { name: '@trailseal/verify', dir: 'packages/verify/src', exempt: undefined, allowed: [/^@trailseal\/format$/], deps: ['@trailseal/format'] },
+  { name: '@trailseal/client', dir: 'packages/client/src', exempt: undefined, allowed: [], deps: [] },
 ];
+
+const server = {
+  name: '@trailseal/server',
+  dir: 'packages/server/src',
+  allowed: [/^node:/, /^@trailseal\/(format|client)$/, /^fastify$/, /^better-sqlite3$/, /^pg$/],
+  deps: ['@trailseal/client', '@trailseal/format', 'better-sqlite3', 'fastify', 'pg'],
+};
 
 describe('package graph', () => {
   for (const pkg of packages) {
@@ -54,6 +65,18 @@ describe('package graph', () => {
       expect(tsconfig.compilerOptions.lib ?? []).not.toContain('DOM');
     });
   }
+
+  it(`${server.name} imports only its declared dependencies and node: modules`, () => {
+    const bad: string[] = [];
+    for (const f of sources(server.dir)) {
+      for (const spec of importsOf(f)) {
+        if (!spec.startsWith('.') && !server.allowed.some((re) => re.test(spec))) bad.push(`${f}: ${spec}`);
+      }
+    }
+    expect(bad).toEqual([]);
+    const manifest = JSON.parse(readFileSync(join(repo, 'packages/server/package.json'), 'utf8')) as { dependencies?: Record<string, string> };
+    expect(Object.keys(manifest.dependencies ?? {}).sort()).toEqual(server.deps);
+  });
 
   it('the architecture check itself catches a forbidden import', () => {
     expect(importsOf('packages/format/src/node/crypto.ts')).toContain('node:crypto');

@@ -84,6 +84,22 @@ export const ERROR_REGISTRY = {
   LEAF_MISMATCH: def(422, 'Leaf hash mismatch', 'The record does not hash to the leaf hash claimed for it.'),
   ROOT_MISMATCH: def(422, 'Root hash mismatch', 'The records do not hash to the root of the signed checkpoint: the log was altered, truncated or extended.'),
   CHECKPOINT_SIZE_MISMATCH: def(422, 'Checkpoint size mismatch', 'The checkpoint covers a different number of records than were supplied.'),
+
+  // --- the service (HTTP API, stores, configuration) -----------------------
+  UNAUTHORIZED: def(401, 'Not authenticated', 'The request has no bearer token, or the token is unknown, malformed, expired or revoked. Send `Authorization: Bearer <api key>`.'),
+  FORBIDDEN: def(403, 'Scope missing', 'The API key is valid but lacks the scope this operation needs (ingest, read, export or admin). `scope` names it.'),
+  NOT_FOUND: def(404, 'Not found', 'No such route, record or checkpoint for this tenant.'),
+  TENANT_NOT_FOUND: def(404, 'Tenant not found', 'No tenant has this id.'),
+  TENANT_EXISTS: def(409, 'Tenant exists', 'A tenant with this id already exists; tenant ids are never reused.'),
+  QUERY_INVALID: def(400, 'Invalid parameter', 'A path or query parameter is missing, malformed or out of range; `field` names it.'),
+  BODY_INVALID: def(400, 'Invalid request body', 'The body is not what this operation takes (for example not an object or array of events); `field` names the part.'),
+  UNSUPPORTED_MEDIA_TYPE: def(415, 'Unsupported media type', 'Send application/json or application/x-ndjson.'),
+  BODY_TOO_LARGE: def(413, 'Body too large', 'The request body exceeds the limit named in `limit` (bytes). Split the batch.'),
+  BATCH_TOO_LARGE: def(413, 'Batch too large', 'The batch holds more events than the limit named in `limit`. Split the batch.'),
+  OVERLOADED: def(503, 'Service overloaded', 'The ingest queue is full. Nothing was stored; retry after the number of seconds in Retry-After, with the same event ids.'),
+  STORE_UNAVAILABLE: def(503, 'Store unavailable', 'The store cannot commit (disk full, read-only data directory, database unreachable). Nothing was stored; retry after Retry-After with the same event ids.'),
+  CONFIG_INVALID: def(500, 'Invalid configuration', 'A flag, environment variable or key file is missing or malformed; the message names it. The service does not start.'),
+  INTERNAL: def(500, 'Internal error', 'An unexpected fault. Nothing was acknowledged for the request; the service log has the details.'),
 } as const satisfies Record<string, ErrorSpec>;
 
 export type ErrorCode = keyof typeof ERROR_REGISTRY;

@@ -72,6 +72,14 @@ export interface SealedRecord {
   readonly nodes: ReadonlyArray<{ readonly id: NodeId; readonly hash: Uint8Array }>;
 }
 
+/** Attribution of a system event (same shapes as the event fields of those names). */
+export interface SystemEventFields {
+  readonly outcome?: 'success' | 'failure' | 'denied' | 'error';
+  readonly actor?: Readonly<Record<string, unknown>>;
+  readonly source?: Readonly<Record<string, unknown>>;
+  readonly target?: Readonly<Record<string, unknown>>;
+}
+
 export interface SealerState {
   /** Records so far (the next seq). */
   readonly size: number;
@@ -189,6 +197,25 @@ export class LogSealer {
     const sealed = this.systemRecord(KEY_ROTATION_ACTION, { type: 'key_rotation', purpose: 'mac', generation, reason }, receivedAtMs, [this.signer]);
     this.macGeneration = generation;
     return sealed;
+  }
+
+  /**
+   * An unsigned record the service writes about itself: service start and
+   * stop, reads of audit data, tenant and API key changes (docs/spec/event-record.md,
+   * "System records"). `fields` may attribute it (the API key that read, from
+   * which address). Key history records have their own methods above.
+   */
+  systemEvent(action: string, log: Record<string, unknown>, receivedAtMs: number, fields: SystemEventFields = {}): SealedRecord {
+    if (this.size === 0) throw new TrailsealError('GENESIS_INVALID', 'a log starts with its genesis record');
+    if (!action.startsWith(SYSTEM_ACTION_PREFIX) || action === GENESIS_ACTION || action === KEY_ROTATION_ACTION) {
+      throw new TrailsealError('FIELD_FORMAT', `system event action ${JSON.stringify(action)} must be under ${SYSTEM_ACTION_PREFIX} and not a key history action`, { field: 'action' });
+    }
+    const at = logTimestamp(receivedAtMs);
+    const body: Record<string, unknown> = { id: `${action.slice(SYSTEM_ACTION_PREFIX.length)}-${this.size}`, time: at, action, outcome: fields.outcome ?? 'success', actor: fields.actor ?? { ...SYSTEM_ACTOR } };
+    if (fields.source !== undefined) body['source'] = fields.source;
+    if (fields.target !== undefined) body['target'] = fields.target;
+    body['log'] = log;
+    return this.seal(body, at, undefined);
   }
 
   /** A record of the log's own, signed by `signers` (docs/spec/event-record.md, "System records"). */

@@ -1,0 +1,242 @@
+#!/usr/bin/env node
+// The `trailseal` command: runs the service and talks to one.
+//
+//   trailseal serve [--data DIR] [--port N] [--store sqlite|postgres://...] ...
+//   trailseal tenant create ID [--name TEXT] [--json] (--data DIR | --url URL --token ADMIN_TOKEN)
+//   trailseal key create --tenant ID [--scopes ingest,read] [--name TEXT] [--expires RFC3339] (--data DIR | --url URL --token T)
+//   trailseal key revoke KEY_ID (--data DIR | --url URL --token T)
+//   trailseal emit [FILE]            events as JSON or NDJSON (stdin when no FILE); prints receipts as NDJSON
+//   trailseal tail [--from SEQ] [--follow]
+//   trailseal checkpoint [--new]
+//   trailseal proof SEQ [--size N]
+//
+// Client verbs take --url and --api-key, or TRAILSEAL_URL and TRAILSEAL_API_KEY.
+import { readFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { isTrailsealError } from '@trailseal/format';
+import { TrailsealClient, TrailsealClientError } from '@trailseal/client';
+import { SETTINGS, loadConfig } from '../config.js';
+import { LogService } from '../log/service.js';
+import { openKeyWrapper, openStore, startService } from '../server.js';
+import type { Scope } from '../store/types.js';
+
+const USAGE = `usage:
+  trailseal serve [--data DIR] [--port N] [--host ADDR] [--store sqlite|postgres://...] [--log-name NAME]
+  trailseal tenant create ID [--name TEXT] [--json] (--data DIR [--store URL] | --url URL --token ADMIN_TOKEN)
+  trailseal key create --tenant ID [--scopes ingest,read,export] [--name TEXT] [--expires RFC3339] (--data DIR | --url URL --token T)
+  trailseal key revoke KEY_ID (--data DIR | --url URL --token T)
+  trailseal emit [FILE] [--url URL] [--api-key KEY]
+  trailseal tail [--from SEQ] [--follow] [--url URL] [--api-key KEY]
+  trailseal checkpoint [--new] [--url URL] [--api-key KEY]
+  trailseal proof SEQ [--size N] [--url URL] [--api-key KEY]
+Settings of serve (flag / environment variable):
+${Object.values(SETTINGS)
+  .map((s) => `  --${s.flag} / ${s.env}: ${s.help}`)
+  .join('\n')}
+`;
+
+class UsageError extends Error {}
+
+const serveOptions = Object.fromEntries(Object.values(SETTINGS).map((s) => [s.flag, { type: 'string' as const }]));
+
+async function main(argv: string[]): Promise<number> {
+  const [verb, ...rest] = argv;
+  switch (verb) {
+    case 'serve':
+      return serve(rest);
+    case 'tenant':
+      return tenant(rest);
+    case 'key':
+      return key(rest);
+    case 'emit':
+    case 'tail':
+    case 'checkpoint':
+    case 'proof':
+      return clientVerb(verb, rest);
+    case undefined:
+    case 'help':
+    case '--help':
+    case '-h':
+      process.stdout.write(USAGE);
+      return verb === undefined ? 2 : 0;
+    default:
+      throw new UsageError(`unknown command ${JSON.stringify(verb)}`);
+  }
+}
+
+async function serve(args: string[]): Promise<number> {
+  const { values } = parseArgs({ args, options: serveOptions, strict: true });
+  const cfg = loadConfig(values as Record<string, string | undefined>);
+  const running = await startService(cfg);
+  const lines = [`trailseal ${cfg.store === 'sqlite' ? `on ${cfg.dataDir}` : 'on PostgreSQL'} listening at ${running.url}`];
+  if (running.adminToken !== undefined) {
+    lines.push(
+      '',
+      'Admin token (shown once; stored hashed, not recoverable):',
+      `  ${running.adminToken}`,
+      '',
+      'Create a tenant and its first API key:',
+      `  trailseal tenant create acme --json --url ${running.url} --token <admin token>`,
+      cfg.store === 'sqlite' ? `  or, on this machine: trailseal tenant create acme --json --data ${cfg.dataDir}` : '',
+      `  or: curl -s -X POST ${running.url}/v1/admin/tenants -H 'authorization: Bearer <admin token>' -H 'content-type: application/json' -d '{"id":"acme"}'`,
+    );
+  }
+  process.stderr.write(`${lines.filter((l) => l !== undefined).join('\n')}\n`);
+  await new Promise<void>((resolve) => {
+    const stop = (): void => {
+      process.off('SIGINT', stop);
+      process.off('SIGTERM', stop);
+      void running.close().then(resolve, (e: unknown) => {
+        process.stderr.write(`error while stopping: ${String(e)}\n`);
+        resolve();
+      });
+    };
+    process.on('SIGINT', stop);
+    process.on('SIGTERM', stop);
+  });
+  return 0;
+}
+
+/** Operator commands work on a data directory (or --store URL) directly, or against a running service with an admin token. */
+async function withLocalService<T>(values: Record<string, string | boolean | undefined>, fn: (svc: LogService) => Promise<T>): Promise<T> {
+  const cfg = loadConfig({ data: values['data'] as string | undefined, store: values['store'] as string | undefined, 'log-name': values['log-name'] as string | undefined });
+  const keys = openKeyWrapper(cfg, cfg.store === 'sqlite');
+  const store = await openStore(cfg);
+  const svc = new LogService({ store, wrapper: keys.wrapper, logName: cfg.logName, checkpointIntervalMs: 0 });
+  try {
+    await svc.init();
+    return await fn(svc);
+  } finally {
+    await svc.close();
+    await store.close();
+  }
+}
+
+const CLI_ACTOR = { id: 'trailseal-cli', type: 'system' as const, name: 'trailseal command on the data directory' };
+
+function adminClient(values: Record<string, string | boolean | undefined>): TrailsealClient {
+  const token = (values['token'] as string | undefined) ?? process.env['TRAILSEAL_ADMIN_TOKEN'];
+  if (token === undefined) throw new UsageError('--url needs --token ADMIN_TOKEN (or TRAILSEAL_ADMIN_TOKEN)');
+  return new TrailsealClient({ url: values['url'] as string, apiKey: token });
+}
+
+const operatorOptions = {
+  data: { type: 'string' },
+  store: { type: 'string' },
+  'log-name': { type: 'string' },
+  url: { type: 'string' },
+  token: { type: 'string' },
+  json: { type: 'boolean' },
+} as const;
+
+async function tenant(args: string[]): Promise<number> {
+  const [sub, ...rest] = args;
+  if (sub !== 'create') throw new UsageError('usage: trailseal tenant create ID ...');
+  const { values, positionals } = parseArgs({ args: rest, options: { ...operatorOptions, name: { type: 'string' } }, allowPositionals: true, strict: true });
+  const id = positionals[0];
+  if (id === undefined || positionals.length !== 1) throw new UsageError('trailseal tenant create takes exactly one tenant id');
+  const name = values.name ?? id;
+  const created =
+    values.url !== undefined
+      ? await adminClient(values).createTenant(id, name)
+      : await withLocalService(values, (svc) => svc.createTenant(id, name, CLI_ACTOR));
+  if (values.json === true) process.stdout.write(`${JSON.stringify({ id: created.id, apiKey: created.apiKey, verifierKey: created.verifierKey })}\n`);
+  else process.stdout.write(`tenant ${created.id}\napi key (shown once): ${created.apiKey}\nverifier key: ${created.verifierKey}\n`);
+  return 0;
+}
+
+async function key(args: string[]): Promise<number> {
+  const [sub, ...rest] = args;
+  const { values, positionals } = parseArgs({
+    args: rest,
+    options: { ...operatorOptions, tenant: { type: 'string' }, scopes: { type: 'string' }, name: { type: 'string' }, expires: { type: 'string' } },
+    allowPositionals: true,
+    strict: true,
+  });
+  if (sub === 'create') {
+    if (values.tenant === undefined) throw new UsageError('trailseal key create needs --tenant ID');
+    const scopes = (values.scopes ?? 'ingest,read').split(',') as Scope[];
+    const t = values.tenant;
+    const name = values.name ?? 'api key';
+    const out =
+      values.url !== undefined
+        ? await adminClient(values).createApiKey(t, { name, scopes, expiresAt: values.expires ?? null })
+        : await withLocalService(values, (svc) => svc.issueKey(t, name, scopes, values.expires ?? null, CLI_ACTOR));
+    process.stdout.write(`${JSON.stringify(out)}\n`);
+    return 0;
+  }
+  if (sub === 'revoke') {
+    const id = positionals[0];
+    if (id === undefined) throw new UsageError('trailseal key revoke KEY_ID');
+    if (values.url !== undefined) await adminClient(values).revokeApiKey(id);
+    else await withLocalService(values, (svc) => svc.revokeKey(id, CLI_ACTOR));
+    return 0;
+  }
+  throw new UsageError('usage: trailseal key create|revoke ...');
+}
+
+async function clientVerb(verb: 'emit' | 'tail' | 'checkpoint' | 'proof', args: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args,
+    options: { url: { type: 'string' }, 'api-key': { type: 'string' }, from: { type: 'string' }, follow: { type: 'boolean' }, new: { type: 'boolean' }, size: { type: 'string' } },
+    allowPositionals: true,
+    strict: true,
+  });
+  const url = values.url ?? process.env['TRAILSEAL_URL'];
+  const apiKey = values['api-key'] ?? process.env['TRAILSEAL_API_KEY'];
+  if (url === undefined || apiKey === undefined) throw new UsageError(`trailseal ${verb} needs --url and --api-key (or TRAILSEAL_URL and TRAILSEAL_API_KEY)`);
+  const client = new TrailsealClient({ url, apiKey });
+  try {
+    if (verb === 'emit') return await emit(client, positionals[0]);
+    if (verb === 'checkpoint') {
+      process.stdout.write(values.new === true ? await client.newCheckpoint() : await client.checkpoint());
+      return 0;
+    }
+    if (verb === 'proof') {
+      const seq = positionals[0];
+      if (seq === undefined || !/^\d+$/.test(seq)) throw new UsageError('trailseal proof SEQ');
+      process.stdout.write(await client.proof(Number(seq), values.size === undefined ? undefined : Number(values.size)));
+      return 0;
+    }
+    let from = values.from === undefined ? 0 : Number(values.from);
+    for (;;) {
+      for await (const r of client.records({ from })) {
+        process.stdout.write(`${JSON.stringify(r)}\n`);
+        from = (r as { seq: number }).seq + 1;
+      }
+      if (values.follow !== true) return 0;
+      await new Promise((r) => setTimeout(r, 1000));
+    }
+  } finally {
+    await client.close();
+  }
+}
+
+async function emit(client: TrailsealClient, file: string | undefined): Promise<number> {
+  const text = readFileSync(file === undefined || file === '-' ? 0 : file, 'utf8');
+  const trimmed = text.trimStart();
+  const events: Record<string, unknown>[] = trimmed.startsWith('[')
+    ? (JSON.parse(trimmed) as Record<string, unknown>[])
+    : trimmed.startsWith('{') && !trimmed.includes('\n{')
+      ? [JSON.parse(trimmed) as Record<string, unknown>]
+      : text
+          .split('\n')
+          .filter((l) => l.trim() !== '')
+          .map((l) => JSON.parse(l) as Record<string, unknown>);
+  const receipts = await Promise.all(events.map((e) => client.emit(e)));
+  for (const r of receipts) process.stdout.write(`${JSON.stringify(r)}\n`);
+  return 0;
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (e: unknown) => {
+    if (e instanceof UsageError) process.stderr.write(`trailseal: ${e.message}\n\n${USAGE}`);
+    else if (isTrailsealError(e)) process.stderr.write(`trailseal: ${e.code}: ${e.message}\n`);
+    else if (e instanceof TrailsealClientError) process.stderr.write(`trailseal: ${e.status} ${e.code ?? ''}: ${e.message}\n`);
+    else process.stderr.write(`trailseal: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+    process.exitCode = e instanceof UsageError ? 2 : 1;
+  },
+);

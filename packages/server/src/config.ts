@@ -1,0 +1,114 @@
+// Configuration: flags override environment variables override defaults;
+// validated once at start (every problem reported, with the flag and the
+// variable that set it), then frozen. docs/operations.md lists every setting.
+import { hostname } from 'node:os';
+import { resolve } from 'node:path';
+import { TrailsealError } from '@trailseal/format';
+
+export interface ServeConfig {
+  readonly dataDir: string;
+  /** `sqlite` (the data directory's database) or a postgres:// URL. */
+  readonly store: string;
+  readonly host: string;
+  readonly port: number;
+  readonly logName: string;
+  readonly rootKeyFile: string;
+  readonly maxBatch: number;
+  readonly batchWindowMs: number;
+  readonly maxQueue: number;
+  readonly maxBodyBytes: number;
+  readonly maxBatchEvents: number;
+  readonly checkpointIntervalMs: number;
+  readonly logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+}
+
+interface Setting {
+  readonly flag: string;
+  readonly env: string;
+  readonly parse: (v: string) => unknown;
+  readonly help: string;
+}
+
+const int =
+  (min: number, max: number) =>
+  (v: string): number => {
+    if (!/^\d+$/.test(v) || Number(v) < min || Number(v) > max) throw new Error(`must be an integer from ${min} to ${max}`);
+    return Number(v);
+  };
+const text = (v: string): string => {
+  if (v === '') throw new Error('must not be empty');
+  return v;
+};
+
+export const SETTINGS: Readonly<Record<keyof ServeConfig, Setting>> = {
+  dataDir: { flag: 'data', env: 'TRAILSEAL_DATA', parse: (v) => resolve(text(v)), help: 'data directory (SQLite database, root key file); default ./trailseal-data' },
+  store: {
+    flag: 'store',
+    env: 'TRAILSEAL_STORE',
+    parse: (v) => {
+      if (v !== 'sqlite' && !/^postgres(ql)?:\/\//.test(v)) throw new Error('must be sqlite or a postgres:// URL');
+      return v;
+    },
+    help: 'sqlite (default) or postgres://user@host:port/db',
+  },
+  host: { flag: 'host', env: 'TRAILSEAL_HOST', parse: text, help: 'address to listen on; default 127.0.0.1' },
+  port: { flag: 'port', env: 'TRAILSEAL_PORT', parse: int(0, 65535), help: 'TCP port; default 8080 (0 picks a free port)' },
+  logName: {
+    flag: 'log-name',
+    env: 'TRAILSEAL_LOG_NAME',
+    parse: (v) => {
+      if (!/^[A-Za-z0-9.-]+(:\d+)?(\/[A-Za-z0-9._-]+)*$/.test(v)) throw new Error('must be a host name, optionally with a path, e.g. audit.example.com');
+      return v;
+    },
+    help: 'public name of this log; tenant origins are <log-name>/tenants/<id>; default the host name',
+  },
+  rootKeyFile: { flag: 'root-key-file', env: 'TRAILSEAL_ROOT_KEY_FILE', parse: (v) => resolve(text(v)), help: 'root key file (64 hex digits); default <data>/root.key; TRAILSEAL_ROOT_KEY overrides' },
+  maxBatch: { flag: 'max-batch', env: 'TRAILSEAL_MAX_BATCH', parse: int(1, 100_000), help: 'most events per group commit; default 1000' },
+  batchWindowMs: { flag: 'batch-window-ms', env: 'TRAILSEAL_BATCH_WINDOW_MS', parse: int(0, 1000), help: 'extra wait to gather a group commit, ms; default 0' },
+  maxQueue: { flag: 'max-queue', env: 'TRAILSEAL_MAX_QUEUE', parse: int(1, 10_000_000), help: 'events queued before ingest answers 503; default 100000' },
+  maxBodyBytes: { flag: 'max-body-bytes', env: 'TRAILSEAL_MAX_BODY_BYTES', parse: int(1024, 1 << 30), help: 'largest request body; default 16777216' },
+  maxBatchEvents: { flag: 'max-batch-events', env: 'TRAILSEAL_MAX_BATCH_EVENTS', parse: int(1, 100_000), help: 'most events per request; default 10000' },
+  checkpointIntervalMs: { flag: 'checkpoint-interval-ms', env: 'TRAILSEAL_CHECKPOINT_INTERVAL_MS', parse: int(0, 3_600_000), help: 'checkpoint cadence while a log grows; default 1000' },
+  logLevel: {
+    flag: 'log-level',
+    env: 'TRAILSEAL_LOG_LEVEL',
+    parse: (v) => {
+      if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(v)) throw new Error('must be fatal, error, warn, info, debug, trace or silent');
+      return v;
+    },
+    help: 'structured log level (JSON lines on stdout); default info',
+  },
+};
+
+export function loadConfig(flags: Readonly<Record<string, string | undefined>>, env: Readonly<Record<string, string | undefined>> = process.env): Readonly<ServeConfig> {
+  const problems: string[] = [];
+  const get = <K extends keyof ServeConfig>(key: K, fallback: () => ServeConfig[K]): ServeConfig[K] => {
+    const s = SETTINGS[key];
+    const [raw, from] = flags[s.flag] !== undefined ? [flags[s.flag]!, `--${s.flag}`] : env[s.env] !== undefined ? [env[s.env]!, s.env] : [undefined, ''];
+    if (raw === undefined) return fallback();
+    try {
+      return s.parse(raw) as ServeConfig[K];
+    } catch (e) {
+      problems.push(`${from}=${JSON.stringify(raw)}: ${(e as Error).message}`);
+      return fallback();
+    }
+  };
+  const dataDir = get('dataDir', () => resolve('trailseal-data'));
+  const cfg: ServeConfig = {
+    dataDir,
+    store: get('store', () => 'sqlite'),
+    host: get('host', () => '127.0.0.1'),
+    port: get('port', () => 8080),
+    logName: get('logName', () => hostname().toLowerCase().replace(/[^a-z0-9.-]/g, '-') || 'localhost'),
+    rootKeyFile: get('rootKeyFile', () => resolve(dataDir, 'root.key')),
+    maxBatch: get('maxBatch', () => 1000),
+    batchWindowMs: get('batchWindowMs', () => 0),
+    maxQueue: get('maxQueue', () => 100_000),
+    maxBodyBytes: get('maxBodyBytes', () => 16 * 1024 * 1024),
+    maxBatchEvents: get('maxBatchEvents', () => 10_000),
+    checkpointIntervalMs: get('checkpointIntervalMs', () => 1000),
+    logLevel: get('logLevel', () => 'info'),
+  };
+  if (problems.length > 0) throw new TrailsealError('CONFIG_INVALID', `invalid configuration:\n  ${problems.join('\n  ')}`, { problems });
+  return Object.freeze(cfg);
+}

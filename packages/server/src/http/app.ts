@@ -1,0 +1,365 @@
+// The HTTP API (docs/api.md; /openapi.json). Every request but the health,
+// metrics and OpenAPI routes carries `Authorization: Bearer <api key>` and
+// acts for exactly one tenant: the key's own (operator keys: the system log).
+// Bodies are attacker-controlled: they are parsed by the strict parser of the
+// format core (duplicate names, lone surrogates, depth and size limits) and
+// every event is validated before anything is queued; a batch is atomic.
+import Fastify, { LogController, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import {
+  TrailsealError,
+  consistencyProofAsync,
+  inclusionProofAsync,
+  isIP,
+  isTrailsealError,
+  parseJsonBytes,
+  toBase64,
+  formatTlogProof,
+  validateEvent,
+  type EventV1,
+  type FieldError,
+} from '@trailseal/format';
+import { requireScope, type Authenticator, type Principal } from '../auth.js';
+import { SYSTEM_TENANT, type LogService } from '../log/service.js';
+import { SCOPES, type Scope } from '../store/types.js';
+import { openApiDocument } from './openapi.js';
+import { fromFrameworkError, problemOf } from './problem.js';
+
+export interface HttpLimits {
+  /** Largest request body, in bytes. */
+  readonly maxBodyBytes: number;
+  /** Most events in one POST /v1/events. */
+  readonly maxBatchEvents: number;
+  /** Most records in one page of GET /v1/events. */
+  readonly maxPage: number;
+}
+
+export const DEFAULT_HTTP_LIMITS: HttpLimits = { maxBodyBytes: 16 * 1024 * 1024, maxBatchEvents: 10_000, maxPage: 1000 };
+
+/** How many field errors one response lists at most (a 10,000-event batch of bad events would otherwise answer megabytes). */
+const MAX_REPORTED_ERRORS = 100;
+
+interface Body {
+  readonly items: readonly unknown[];
+  /** The body was a JSON array or NDJSON (paths are prefixed with the item index). */
+  readonly batch: boolean;
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    principal?: Principal;
+  }
+}
+
+export interface AppOptions {
+  readonly service: LogService;
+  readonly auth: Authenticator;
+  readonly limits?: Partial<HttpLimits>;
+  readonly logger?: boolean | object;
+}
+
+export function buildApp(opts: AppOptions): FastifyInstance {
+  const svc = opts.service;
+  const limits: HttpLimits = { ...DEFAULT_HTTP_LIMITS, ...opts.limits };
+  const app = Fastify({
+    logger: opts.logger ?? false,
+    bodyLimit: limits.maxBodyBytes,
+    // Receipts wait for a durable commit; do not let a slow disk trip Fastify's own timers.
+    requestTimeout: 0,
+    return503OnClosing: true,
+    // One log line per request at 10k requests/s is a denial of service on the log itself.
+    logController: new LogController({ disableRequestLogging: true }),
+  });
+
+  app.removeAllContentTypeParsers();
+  const jsonLimits = { maxBytes: limits.maxBodyBytes, maxMembers: Math.max(limits.maxBatchEvents, 10_000) };
+  app.addContentTypeParser(['application/json'], { parseAs: 'buffer' }, (_req, body: Buffer, done) => {
+    try {
+      const v = parseJsonBytes(body, jsonLimits);
+      done(null, Array.isArray(v) ? { items: v, batch: true } : { items: [v], batch: false });
+    } catch (e) {
+      done(e as Error);
+    }
+  });
+  app.addContentTypeParser(['application/x-ndjson', 'application/jsonl'], { parseAs: 'buffer' }, (_req, body: Buffer, done) => {
+    try {
+      done(null, { items: parseNdjson(body, jsonLimits), batch: true });
+    } catch (e) {
+      done(e as Error);
+    }
+  });
+
+  app.setErrorHandler((err, req, reply) => {
+    const e = fromFrameworkError(err, { bodyLimit: limits.maxBodyBytes });
+    if (e.code === 'INTERNAL') req.log.error({ err }, 'internal error');
+    svc.metrics.rejected(e.code);
+    sendProblem(reply, e, req.url);
+  });
+  app.setNotFoundHandler((req, reply) => {
+    svc.metrics.rejected('NOT_FOUND');
+    sendProblem(reply, new TrailsealError('NOT_FOUND', `no route ${req.method} ${req.url.split('?')[0]}`), req.url);
+  });
+
+  const authed =
+    (scope: Scope) =>
+    async (req: FastifyRequest): Promise<void> => {
+      const p = await opts.auth.authenticate(req.headers.authorization);
+      requireScope(p, scope);
+      req.principal = p;
+    };
+  const tenantOf = (req: FastifyRequest): string => req.principal!.tenant ?? SYSTEM_TENANT;
+  const actorOf = (req: FastifyRequest) => ({ id: req.principal!.keyId, type: 'service' as const, name: req.principal!.keyName });
+  const sourceOf = (req: FastifyRequest) => (isIP(req.ip) ? { ip: req.ip } : undefined);
+  const auditRead = async (req: FastifyRequest, operation: string, query: Record<string, unknown>, count: number): Promise<void> => {
+    const source = sourceOf(req);
+    await svc.serviceRecord(tenantOf(req), 'trailseal.audit.read', { type: 'audit_read', operation, query, count }, { actor: actorOf(req), ...(source ? { source } : {}) });
+  };
+
+  // --- operations ------------------------------------------------------------
+  app.get('/healthz', async () => ({ status: 'ok' }));
+  app.get('/readyz', async (_req, reply) => {
+    await svc.store.ping().catch((e: unknown) => {
+      throw isTrailsealError(e) ? e : new TrailsealError('STORE_UNAVAILABLE', 'the store does not answer');
+    });
+    reply.send({ status: 'ready', store: svc.store.kind, queued: svc.queued });
+  });
+  app.get('/metrics', async (_req, reply) => reply.type('text/plain; version=0.0.4').send(svc.metrics.render()));
+  app.get('/openapi.json', async (_req, reply) => reply.type('application/json').send(openApiDocument()));
+
+  // --- ingest ------------------------------------------------------------------
+  app.post('/v1/events', { onRequest: authed('ingest') }, async (req, reply) => {
+    const body = req.body as Body | undefined;
+    if (body === undefined) throw new TrailsealError('UNSUPPORTED_MEDIA_TYPE', 'send application/json or application/x-ndjson');
+    if (body.items.length > limits.maxBatchEvents) {
+      throw new TrailsealError('BATCH_TOO_LARGE', `the batch holds ${body.items.length} events; the limit is ${limits.maxBatchEvents}`, { limit: limits.maxBatchEvents });
+    }
+    if (body.items.length === 0) throw new TrailsealError('BODY_INVALID', 'the batch is empty', { field: 'body' });
+    const events = validateBatch(body);
+    const receipts = await svc.ingest(tenantOf(req), events);
+    reply.code(201).send({ receipts });
+  });
+
+  // --- reads -------------------------------------------------------------------
+  app.get('/v1/events/:seq', { onRequest: authed('read') }, async (req, reply) => {
+    const tenant = tenantOf(req);
+    const seq = seqParam((req.params as { seq: string }).seq, 'seq');
+    const rec = await svc.store.getRecord(tenant, seq);
+    if (rec === undefined) throw new TrailsealError('NOT_FOUND', `tenant ${tenant} has no record ${seq}`, { field: 'seq' });
+    await auditRead(req, 'get', { seq }, 1);
+    reply.type('application/json').send(rec.canonical);
+  });
+
+  app.get('/v1/events', { onRequest: authed('read') }, async (req, reply) => {
+    const tenant = tenantOf(req);
+    const q = req.query as Record<string, string | undefined>;
+    const limit = q['limit'] === undefined ? 100 : intParam(q['limit'], 'limit', 1, limits.maxPage);
+    let from: number;
+    let to: number | undefined;
+    if (q['cursor'] !== undefined) {
+      ({ from, to } = decodeCursor(q['cursor']));
+    } else {
+      from = q['from'] === undefined ? 0 : seqParam(q['from'], 'from');
+      if (q['since'] !== undefined) from = Math.max(from, await svc.store.seqAtTime(tenant, timeParam(q['since'], 'since')));
+      if (q['until'] !== undefined) to = await svc.store.seqAtTime(tenant, timeParam(q['until'], 'until'));
+    }
+    const rows = await svc.store.listRecords(tenant, { fromSeq: from, ...(to !== undefined ? { toSeq: to } : {}), limit });
+    const last = rows[rows.length - 1];
+    const next = rows.length === limit && last !== undefined ? encodeCursor(last.seq + 1, to) : null;
+    await auditRead(req, 'list', { ...q }, rows.length);
+    // The records are sent as stored (canonical bytes), not re-serialized.
+    reply.type('application/json').send(`{"records":[${rows.map((r) => r.canonical).join(',')}],"next":${JSON.stringify(next)}}`);
+  });
+
+  app.get('/v1/events/:seq/proof', { onRequest: authed('read') }, async (req, reply) => {
+    const tenant = tenantOf(req);
+    const seq = seqParam((req.params as { seq: string }).seq, 'seq');
+    const q = req.query as Record<string, string | undefined>;
+    let cp;
+    if (q['size'] !== undefined) {
+      const size = seqParam(q['size'], 'size');
+      cp = await svc.store.checkpointAt(tenant, size);
+      if (cp === undefined) throw new TrailsealError('NOT_FOUND', `no checkpoint of size ${size} was signed; omit size for the latest`, { field: 'size' });
+    } else {
+      cp = await svc.store.latestCheckpoint(tenant);
+      // A record newer than the latest checkpoint gets a checkpoint signed now.
+      if (cp === undefined || seq >= cp.size) cp = await svc.checkpoint(tenant);
+    }
+    if (seq >= cp.size) throw new TrailsealError('NOT_FOUND', `record ${seq} is not in the tree of size ${cp.size}`, { field: 'seq' });
+    const proof = await inclusionProofAsync({ getNodes: (ids) => svc.store.getNodes(tenant, ids) }, seq, cp.size);
+    reply.type('text/plain; charset=utf-8').send(formatTlogProof({ index: seq, proof, checkpoint: cp.note }));
+  });
+
+  app.get('/v1/checkpoint', { onRequest: authed('read') }, async (req, reply) => {
+    const cp = await svc.store.latestCheckpoint(tenantOf(req));
+    if (cp === undefined) throw new TrailsealError('NOT_FOUND', 'no checkpoint yet');
+    reply.type('text/plain; charset=utf-8').send(cp.note);
+  });
+
+  app.post('/v1/checkpoint', { onRequest: authed('read') }, async (req, reply) => {
+    const cp = await svc.checkpoint(tenantOf(req));
+    reply.type('text/plain; charset=utf-8').send(cp.note);
+  });
+
+  app.get('/v1/consistency', { onRequest: authed('read') }, async (req, reply) => {
+    const tenant = tenantOf(req);
+    const q = req.query as Record<string, string | undefined>;
+    if (q['from'] === undefined) throw new TrailsealError('QUERY_INVALID', 'from is required', { field: 'from' });
+    if (q['to'] === undefined) throw new TrailsealError('QUERY_INVALID', 'to is required', { field: 'to' });
+    const from = seqParam(q['from'], 'from');
+    const to = seqParam(q['to'], 'to');
+    const head = await svc.store.getHead(tenant);
+    if (from < 1 || from > to) throw new TrailsealError('QUERY_INVALID', `need 1 <= from <= to, got from=${from} to=${to}`, { field: 'from' });
+    if (head === undefined || to > head.size) throw new TrailsealError('QUERY_INVALID', `to=${to} is beyond the log's size ${head?.size ?? 0}`, { field: 'to' });
+    const proof = await consistencyProofAsync({ getNodes: (ids) => svc.store.getNodes(tenant, ids) }, from, to);
+    reply.type('text/plain; charset=utf-8').send(proof.map((h) => `${toBase64(h)}\n`).join(''));
+  });
+
+  app.get('/v1/log', { onRequest: authed('read') }, async (req) => {
+    const tenant = tenantOf(req);
+    const [row, head] = await Promise.all([svc.store.getTenant(tenant), svc.store.getHead(tenant)]);
+    if (row === undefined || head === undefined) throw new TrailsealError('TENANT_NOT_FOUND', `no tenant ${tenant}`);
+    return { tenant, origin: row.origin, size: head.size, verifierKey: await svc.verifierKey(tenant) };
+  });
+
+  // --- administration (operator keys) -----------------------------------------
+  app.post('/v1/admin/tenants', { onRequest: authed('admin') }, async (req, reply) => {
+    const b = objectBody(req.body);
+    const id = b['id'];
+    const name = b['name'] ?? id;
+    if (typeof id !== 'string') throw new TrailsealError('QUERY_INVALID', 'id must be a string', { field: 'id' });
+    if (typeof name !== 'string' || name.length > 256) throw new TrailsealError('QUERY_INVALID', 'name must be a string of at most 256 characters', { field: 'name' });
+    reply.code(201).send(await svc.createTenant(id, name, actorOf(req)));
+  });
+
+  app.get('/v1/admin/tenants', { onRequest: authed('admin') }, async () => {
+    const rows = await svc.store.listTenants();
+    return { tenants: rows.map((t) => ({ id: t.id, name: t.name, origin: t.origin, createdAt: t.createdAt })) };
+  });
+
+  app.post('/v1/admin/tenants/:id/keys', { onRequest: authed('admin') }, async (req, reply) => {
+    const tenant = (req.params as { id: string }).id;
+    const b = objectBody(req.body);
+    const name = b['name'] ?? 'api key';
+    const scopes = b['scopes'] ?? ['ingest', 'read'];
+    const expiresAt = b['expiresAt'] ?? null;
+    if (typeof name !== 'string' || name.length === 0 || name.length > 256) throw new TrailsealError('QUERY_INVALID', 'name must be 1 to 256 characters', { field: 'name' });
+    if (!Array.isArray(scopes) || scopes.length === 0 || !scopes.every((s) => (SCOPES as readonly unknown[]).includes(s) && s !== 'admin')) {
+      throw new TrailsealError('QUERY_INVALID', 'scopes must be a non-empty list of ingest, read, export', { field: 'scopes' });
+    }
+    if (expiresAt !== null && (typeof expiresAt !== 'string' || Number.isNaN(Date.parse(expiresAt)))) {
+      throw new TrailsealError('QUERY_INVALID', 'expiresAt must be an RFC 3339 date-time or null', { field: 'expiresAt' });
+    }
+    reply.code(201).send(await svc.issueKey(tenant, name, scopes as Scope[], expiresAt as string | null, actorOf(req)));
+  });
+
+  app.delete('/v1/admin/keys/:id', { onRequest: authed('admin') }, async (req, reply) => {
+    const id = (req.params as { id: string }).id;
+    await svc.revokeKey(id, actorOf(req));
+    opts.auth.invalidate(id);
+    reply.code(204).send();
+  });
+
+  app.post('/v1/admin/tenants/:id/rotate', { onRequest: authed('admin') }, async (req, reply) => {
+    const tenant = (req.params as { id: string }).id;
+    const b = objectBody(req.body);
+    const purpose = b['purpose'];
+    if (purpose !== 'signing' && purpose !== 'mac') throw new TrailsealError('QUERY_INVALID', 'purpose must be signing or mac', { field: 'purpose' });
+    const reason = typeof b['reason'] === 'string' ? b['reason'].slice(0, 256) : 'operator request';
+    const receipt = await svc.rotate(tenant, purpose, reason);
+    reply.code(201).send({ receipt, verifierKey: await svc.verifierKey(tenant) });
+  });
+
+  return app;
+}
+
+function sendProblem(reply: FastifyReply, e: TrailsealError, instance: string): void {
+  const p = problemOf(e, instance.split('?')[0]);
+  if (e.code === 'OVERLOADED' || e.code === 'STORE_UNAVAILABLE') reply.header('retry-after', String(e.details['retryAfter'] ?? 1));
+  if (e.code === 'UNAUTHORIZED') reply.header('www-authenticate', 'Bearer realm="trailseal"');
+  reply.code(p.status).type('application/problem+json').send(JSON.stringify(p));
+}
+
+/** Validates every event of a body; one bad event rejects the whole batch, listing every bad field with its index. */
+function validateBatch(body: Body): EventV1[] {
+  const errors: FieldError[] = [];
+  let total = 0;
+  let allTooLarge = true;
+  body.items.forEach((item, i) => {
+    const errs = validateEvent(item);
+    total += errs.length;
+    for (const e of errs) {
+      if (e.code !== 'EVENT_TOO_LARGE') allTooLarge = false;
+      if (errors.length < MAX_REPORTED_ERRORS) {
+        const path = body.batch ? (e.path === '' ? `[${i}]` : `[${i}].${e.path}`) : e.path;
+        errors.push({ ...e, path });
+      }
+    }
+  });
+  if (total > 0) {
+    const summary = errors.slice(0, 5).map((e) => `${e.path || '(event)'}: ${e.code}`).join('; ');
+    throw new TrailsealError(allTooLarge ? 'EVENT_TOO_LARGE' : 'EVENT_INVALID', `${total} invalid field${total === 1 ? '' : 's'}: ${summary}${total > 5 ? '; ...' : ''}`, {
+      errors,
+      ...(total > errors.length ? { truncated: true, total } : {}),
+    });
+  }
+  return body.items as EventV1[];
+}
+
+function parseNdjson(body: Buffer, limits: { maxBytes: number; maxMembers: number }): unknown[] {
+  const items: unknown[] = [];
+  let start = 0;
+  let line = 0;
+  while (start < body.length) {
+    let end = body.indexOf(0x0a, start);
+    if (end === -1) end = body.length;
+    let stop = end;
+    if (stop > start && body[stop - 1] === 0x0d) stop--;
+    if (stop > start) {
+      try {
+        items.push(parseJsonBytes(body.subarray(start, stop), limits));
+      } catch (e) {
+        if (isTrailsealError(e)) throw new TrailsealError(e.code, `NDJSON line ${line + 1}: ${e.message}`, { ...e.details, field: `[${items.length}]` });
+        throw e;
+      }
+    }
+    start = end + 1;
+    line++;
+  }
+  return items;
+}
+
+function objectBody(body: unknown): Record<string, unknown> {
+  const b = (body as Body | undefined)?.items;
+  if (b === undefined || (body as Body).batch || b.length !== 1 || typeof b[0] !== 'object' || b[0] === null) {
+    throw new TrailsealError('BODY_INVALID', 'the body must be one JSON object', { field: 'body' });
+  }
+  return b[0] as Record<string, unknown>;
+}
+
+const DECIMAL = /^(0|[1-9][0-9]{0,15})$/;
+
+function seqParam(v: string, field: string): number {
+  if (!DECIMAL.test(v) || !Number.isSafeInteger(Number(v))) throw new TrailsealError('QUERY_INVALID', `${field} must be a decimal integer without leading zeros`, { field });
+  return Number(v);
+}
+
+function intParam(v: string, field: string, min: number, max: number): number {
+  const n = seqParam(v, field);
+  if (n < min || n > max) throw new TrailsealError('QUERY_INVALID', `${field} must be between ${min} and ${max}`, { field });
+  return n;
+}
+
+function timeParam(v: string, field: string): number {
+  const ms = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})$/.test(v) ? Date.parse(v) : Number.NaN;
+  if (Number.isNaN(ms)) throw new TrailsealError('QUERY_INVALID', `${field} must be an RFC 3339 date-time`, { field });
+  return ms;
+}
+
+function encodeCursor(from: number, to: number | undefined): string {
+  return Buffer.from(to === undefined ? `v1:${from}` : `v1:${from}:${to}`).toString('base64url');
+}
+
+function decodeCursor(c: string): { from: number; to: number | undefined } {
+  const m = /^v1:(0|[1-9]\d{0,15})(?::(0|[1-9]\d{0,15}))?$/.exec(Buffer.from(c, 'base64url').toString('latin1'));
+  if (m === null) throw new TrailsealError('QUERY_INVALID', 'cursor is not one this service issued', { field: 'cursor' });
+  return { from: Number(m[1]), to: m[2] === undefined ? undefined : Number(m[2]) };
+}

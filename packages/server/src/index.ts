@@ -1,0 +1,14 @@
+// Public API of @trailseal/server: the service, its stores and its pieces, for
+// embedding and for tests. The `trailseal` command is src/cli/main.ts.
+export * from './auth.js';
+export * from './config.js';
+export * from './keyring.js';
+export * from './metrics.js';
+export * from './server.js';
+export { buildApp, DEFAULT_HTTP_LIMITS, type AppOptions, type HttpLimits } from './http/app.js';
+export { problemOf, PROBLEM_TYPE_PREFIX, type Problem } from './http/problem.js';
+export { LogService, SYSTEM_TENANT, type CreatedTenant, type LogServiceOptions } from './log/service.js';
+export { TenantWriter, type Receipt } from './log/writer.js';
+export * from './store/types.js';
+export { SqliteStore } from './store/sqlite.js';
+export { PostgresStore } from './store/postgres.js';

@@ -1,0 +1,272 @@
+// One tenant's sequencer: a queue of pending appends, drained by group
+// commits. Jobs that arrive while a commit is running (or in the same turn of
+// the event loop) are sealed together and written in one transaction, as
+// Tessera batches entries before integrating them. Receipts are handed out
+// only after the store's commit returned: an acknowledged event is durable.
+//
+// The sealer (chain, MAC, tree state) is a cache of the stored head. It is
+// used only under the store's head lock (inside AppendBuilder) and is dropped
+// whenever a commit fails or the stored head moved (another process appended),
+// so it can never sign or seal on top of state that was not committed.
+import { CompactRange, LogSealer, TrailsealError, deriveSigningSeed, toHex, type EventV1, type SealedRecord } from '@trailseal/format';
+import type { AppendPlan, HeadRow, PlannedRecord, ReceiptRow, Store, TenantRow } from '../store/types.js';
+
+export interface Receipt {
+  readonly seq: number;
+  /** hex SHA-256(0x00 || record bytes): the record's RFC 6962 leaf hash. */
+  readonly leafHash: string;
+  readonly receivedAt: string;
+  /** Present when the event's id was stored before: this is the original receipt. */
+  readonly duplicate?: true;
+}
+
+/** Builds service records with the sealer's systemEvent / rotate* methods; returns what it sealed. */
+export type SystemMaker = (sealer: LogSealer, receivedAtMs: number, head: HeadRow) => { records: SealedRecord[]; signingRotated?: boolean };
+
+type Job =
+  | { kind: 'events'; events: readonly EventV1[]; resolve: (r: Receipt[]) => void; reject: (e: unknown) => void }
+  | { kind: 'system'; make: SystemMaker; resolve: (r: Receipt[]) => void; reject: (e: unknown) => void }
+  | { kind: 'checkpoint'; resolve: (r: { size: number; note: string }) => void; reject: (e: unknown) => void };
+
+export interface WriterOptions {
+  /** At most this many events per transaction. */
+  readonly maxBatch: number;
+  /** Extra wait before a commit to gather more jobs, in ms (0: the current turn of the event loop only). */
+  readonly batchWindowMs: number;
+  readonly now?: () => number;
+}
+
+export interface CommitStats {
+  readonly events: number;
+  readonly records: number;
+  readonly ms: number;
+}
+
+export interface WriterHooks {
+  /** Called after every successful commit. */
+  committed(tenant: string, stats: CommitStats): void;
+  /** Called with the number of events that left the queue (committed or failed). */
+  dequeued(events: number): void;
+}
+
+export class TenantWriter {
+  readonly tenant: TenantRow;
+  readonly #store: Store;
+  readonly #tenantKey: Uint8Array;
+  readonly #opts: WriterOptions;
+  readonly #hooks: WriterHooks;
+  readonly #now: () => number;
+  #sealer: LogSealer | undefined;
+  #sealerSigningGeneration = 0;
+  #queue: Job[] = [];
+  #draining = false;
+  #scheduled = false;
+  /** Size of the newest checkpoint this writer stored. */
+  lastCheckpointSize = -1;
+  lastCheckpointAt = 0;
+  /** Size after this writer's newest commit. */
+  committedSize = 0;
+
+  constructor(store: Store, tenant: TenantRow, tenantKey: Uint8Array, opts: WriterOptions, hooks: WriterHooks) {
+    this.#store = store;
+    this.tenant = tenant;
+    this.#tenantKey = tenantKey;
+    this.#opts = opts;
+    this.#hooks = hooks;
+    this.#now = opts.now ?? Date.now;
+  }
+
+  get queuedEvents(): number {
+    let n = 0;
+    for (const j of this.#queue) n += j.kind === 'events' ? j.events.length : 1;
+    return n;
+  }
+
+  /** Appends validated producer events; resolves with one receipt per event, in order, after the commit. */
+  append(events: readonly EventV1[]): Promise<Receipt[]> {
+    return new Promise((resolve, reject) => this.#push({ kind: 'events', events, resolve, reject }));
+  }
+
+  /** Appends records the log writes about itself. */
+  appendSystem(make: SystemMaker): Promise<Receipt[]> {
+    return new Promise((resolve, reject) => this.#push({ kind: 'system', make, resolve, reject }));
+  }
+
+  /** Signs and stores a checkpoint of the committed head (the store's, which may be ahead of this process). */
+  checkpoint(): Promise<{ size: number; note: string }> {
+    return new Promise((resolve, reject) => this.#push({ kind: 'checkpoint', resolve, reject }));
+  }
+
+  #push(job: Job): void {
+    this.#queue.push(job);
+    this.#schedule();
+  }
+
+  #schedule(): void {
+    if (this.#draining || this.#scheduled) return;
+    this.#scheduled = true;
+    const run = (): void => {
+      this.#scheduled = false;
+      void this.#drain();
+    };
+    if (this.#opts.batchWindowMs > 0) setTimeout(run, this.#opts.batchWindowMs);
+    else setImmediate(run);
+  }
+
+  async #drain(): Promise<void> {
+    this.#draining = true;
+    try {
+      while (this.#queue.length > 0) {
+        const first = this.#queue[0]!;
+        if (first.kind === 'checkpoint') {
+          this.#queue.shift();
+          await this.#checkpoint(first);
+          continue;
+        }
+        const batch = this.#takeBatch();
+        await this.#commit(batch);
+        // Let requests that arrived during the commit join the next batch.
+        if (this.#queue.length > 0) await new Promise<void>((r) => setImmediate(r));
+      }
+    } finally {
+      this.#draining = false;
+      if (this.#queue.length > 0) this.#schedule();
+    }
+  }
+
+  #takeBatch(): Exclude<Job, { kind: 'checkpoint' }>[] {
+    const batch: Exclude<Job, { kind: 'checkpoint' }>[] = [];
+    let n = 0;
+    while (this.#queue.length > 0) {
+      const j = this.#queue[0]!;
+      if (j.kind === 'checkpoint') break;
+      const size = j.kind === 'events' ? j.events.length : 1;
+      if (batch.length > 0 && n + size > this.#opts.maxBatch) break;
+      this.#queue.shift();
+      batch.push(j);
+      n += size;
+    }
+    return batch;
+  }
+
+  /** The sealer for the stored head, reusing the cached one when it is exactly that head. */
+  #sealerFor(head: HeadRow): LogSealer {
+    const s = this.#sealer;
+    if (s !== undefined && this.committedSize === head.size && this.#sealerSigningGeneration === head.signingGeneration) {
+      const st = s.state;
+      if (st.prevHash === head.prevHash && st.macGeneration === head.macGeneration) return s;
+    }
+    const sealer = new LogSealer({
+      tenant: this.tenant.id,
+      origin: this.tenant.origin,
+      tenantKey: this.#tenantKey,
+      signingSeed: deriveSigningSeed(this.#tenantKey, head.signingGeneration),
+      state: { size: head.size, prevHash: head.prevHash, range: new CompactRange(0, head.size, head.range), macGeneration: head.macGeneration },
+    });
+    this.#sealer = sealer;
+    this.#sealerSigningGeneration = head.signingGeneration;
+    this.committedSize = head.size;
+    return sealer;
+  }
+
+  async #commit(batch: Exclude<Job, { kind: 'checkpoint' }>[]): Promise<void> {
+    const started = performance.now();
+    const ids: string[] = [];
+    let events = 0;
+    for (const j of batch) {
+      if (j.kind !== 'events') continue;
+      events += j.events.length;
+      for (const e of j.events) ids.push(e.id);
+    }
+    const receipts: Receipt[][] = [];
+    let plan: AppendPlan;
+    try {
+      plan = await this.#store.append(this.tenant.id, ids, (head, known) => this.#build(head, known, batch, receipts));
+    } catch (e) {
+      // The sealer may hold records that were not committed.
+      this.#sealer = undefined;
+      this.#hooks.dequeued(events);
+      for (const j of batch) j.reject(e);
+      return;
+    }
+    this.committedSize = plan.head.size;
+    this.#sealerSigningGeneration = plan.head.signingGeneration;
+    this.#hooks.dequeued(events);
+    this.#hooks.committed(this.tenant.id, { events, records: plan.records.length, ms: performance.now() - started });
+    batch.forEach((j, i) => j.resolve(receipts[i]!));
+  }
+
+  #build(head: HeadRow, known: ReadonlyMap<string, ReceiptRow>, batch: Exclude<Job, { kind: 'checkpoint' }>[], receipts: Receipt[][]): AppendPlan {
+    receipts.length = 0;
+    const sealer = this.#sealerFor(head);
+    // received_at never runs backwards, even if the clock does.
+    const now = Math.max(this.#now(), head.lastReceivedAtMs);
+    const records: PlannedRecord[] = [];
+    const fresh = new Map<string, Receipt>();
+    let signingGeneration = head.signingGeneration;
+    for (const job of batch) {
+      const out: Receipt[] = [];
+      if (job.kind === 'events') {
+        for (const ev of job.events) {
+          const old = known.get(ev.id);
+          if (old !== undefined) {
+            out.push({ seq: old.seq, leafHash: toHex(old.leafHash), receivedAt: old.receivedAt, duplicate: true });
+            continue;
+          }
+          const again = fresh.get(ev.id);
+          if (again !== undefined) {
+            out.push({ ...again, duplicate: true });
+            continue;
+          }
+          const sealed = sealer.append(ev, now);
+          records.push({ sealed, eventId: ev.id });
+          const r = receiptOf(sealed);
+          fresh.set(ev.id, r);
+          out.push(r);
+        }
+      } else {
+        const made = job.make(sealer, now, head);
+        for (const sealed of made.records) {
+          records.push({ sealed, eventId: null });
+          out.push(receiptOf(sealed));
+        }
+        if (made.signingRotated === true) signingGeneration++;
+      }
+      receipts.push(out);
+    }
+    const st = sealer.state;
+    return {
+      records,
+      head: {
+        size: st.size,
+        prevHash: st.prevHash,
+        range: st.range.hashes,
+        macGeneration: st.macGeneration,
+        signingGeneration,
+        lastReceivedAtMs: records.length > 0 ? now : head.lastReceivedAtMs,
+      },
+    };
+  }
+
+  async #checkpoint(job: Extract<Job, { kind: 'checkpoint' }>): Promise<void> {
+    try {
+      const head = await this.#store.getHead(this.tenant.id);
+      if (head === undefined) throw new TrailsealError('TENANT_NOT_FOUND', `no tenant ${this.tenant.id}`);
+      let cp = await this.#store.checkpointAt(this.tenant.id, head.size);
+      if (cp === undefined) {
+        cp = { size: head.size, note: this.#sealerFor(head).checkpoint() };
+        await this.#store.putCheckpoint(this.tenant.id, cp);
+      }
+      this.lastCheckpointSize = cp.size;
+      this.lastCheckpointAt = this.#now();
+      job.resolve(cp);
+    } catch (e) {
+      this.#sealer = undefined;
+      job.reject(e);
+    }
+  }
+}
+
+function receiptOf(s: SealedRecord): Receipt {
+  return { seq: s.record.seq, leafHash: toHex(s.leafHash), receivedAt: s.record.received_at };
+}

@@ -1,0 +1,58 @@
+// What every driver shares: the plan check (a driver never writes records that
+// do not continue the head it locked), the head's hash encoding, and the
+// mapping of engine failures to the registry's codes.
+import { TrailsealError, isTrailsealError } from '@trailseal/format';
+import type { AppendPlan, HeadRow } from './types.js';
+
+/**
+ * The last line of defence against a fork or a gap: the records of a plan
+ * must carry seq head.size, head.size + 1, ..., chain from head.prevHash,
+ * and the new head must be their end.
+ */
+export function checkPlan(head: HeadRow, plan: AppendPlan): void {
+  let size = head.size;
+  let prev = head.prevHash;
+  for (const { sealed } of plan.records) {
+    const r = sealed.record;
+    if (r.seq !== size || r.prev_hash !== prev) {
+      throw new TrailsealError('INTERNAL', `append plan does not continue the head: record seq ${r.seq} after size ${size}`, { seq: r.seq, size });
+    }
+    size++;
+    prev = hex(sealed.recordHash);
+  }
+  if (plan.head.size !== size || plan.head.prevHash !== prev) {
+    throw new TrailsealError('INTERNAL', `append plan head (size ${plan.head.size}) is not the end of its records (size ${size})`);
+  }
+}
+
+function hex(b: Uint8Array): string {
+  return Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('hex');
+}
+
+export function joinHashes(hashes: readonly Uint8Array[]): Buffer {
+  return Buffer.concat(hashes.map((h) => Buffer.from(h.buffer, h.byteOffset, h.byteLength)));
+}
+
+export function splitHashes(buf: Uint8Array): Uint8Array[] {
+  if (buf.length % 32 !== 0) throw new TrailsealError('INTERNAL', `stored compact range has ${buf.length} bytes, not a multiple of 32`);
+  const out: Uint8Array[] = [];
+  for (let i = 0; i < buf.length; i += 32) out.push(new Uint8Array(buf.subarray(i, i + 32)));
+  return out;
+}
+
+// SQLite result codes (https://www.sqlite.org/rescode.html) and PostgreSQL
+// SQLSTATE classes / Node socket errors that mean "cannot commit now, nothing
+// was written": the caller gets 503 and retries with the same event ids.
+const UNAVAILABLE_SQLITE = /^SQLITE_(FULL|READONLY|IOERR|BUSY|LOCKED|CANTOPEN|CORRUPT|NOTADB|PROTOCOL|NOLFS|PERM)/;
+const UNAVAILABLE_PG_CLASSES = ['08', '53', '57', '58', '25P', '40'];
+const UNAVAILABLE_NODE = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EHOSTUNREACH', 'ENOSPC', 'EROFS', 'EACCES', 'EIO']);
+
+export function storeFailure(e: unknown, what: string): unknown {
+  if (isTrailsealError(e)) return e;
+  const code = typeof e === 'object' && e !== null && 'code' in e ? String((e as { code: unknown }).code) : '';
+  const message = e instanceof Error ? e.message : String(e);
+  if (UNAVAILABLE_SQLITE.test(code) || UNAVAILABLE_NODE.has(code) || UNAVAILABLE_PG_CLASSES.some((c) => code.startsWith(c)) || /Connection terminated|timeout exceeded when trying to connect/i.test(message)) {
+    return new TrailsealError('STORE_UNAVAILABLE', `${what}: ${code || message}`, { cause: code || message });
+  }
+  return e;
+}

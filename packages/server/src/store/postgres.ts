@@ -1,0 +1,532 @@
+// The PostgreSQL store: for several stateless service processes sharing one
+// database. Life of an event: docs/stores.md.
+//
+// Serialization: an append locks its tenant's row in `heads` (SELECT ... FOR
+// UPDATE) before it reads anything else, so appenders of one tenant queue on
+// that row lock whatever process they run in, and appenders of different
+// tenants never wait for each other. Durability: COMMIT returns after the WAL
+// is flushed (synchronous_commit, forced back to `on` for the write
+// transactions of a session where it was turned `off`).
+//
+// Tenant isolation is enforced twice: every query filters by tenant, and
+// row-level security on the tenant tables lets a transaction see and write
+// only the rows of the tenant it declared. Every tenant-scoped transaction
+// switches to the unprivileged role trailseal_tenant (SET LOCAL ROLE) and
+// names its tenant in the transaction-local setting trailseal.tenant; the
+// policies compare against that setting. Superusers and BYPASSRLS roles skip
+// RLS, which is why the role switch is needed even when the service connects
+// as a superuser.
+import pg from 'pg';
+import { TrailsealError, logTimestamp, type NodeId } from '@trailseal/format';
+import { checkPlan, joinHashes, splitHashes, storeFailure } from './common.js';
+import type { ApiKeyRow, AppendBuilder, AppendPlan, CheckpointRow, HeadRow, ReceiptRow, RecordQuery, Scope, Store, StoredRecord, TenantRow } from './types.js';
+
+const { Pool, escapeLiteral } = pg;
+
+const SCHEMA_VERSION = 1;
+
+/** The role tenant-scoped transactions run as: NOLOGIN, no superuser, no BYPASSRLS. */
+export const TENANT_ROLE = 'trailseal_tenant';
+
+/** Key of the advisory lock migrate() holds while it changes the schema ('trlseal' in ASCII). */
+const MIGRATE_LOCK = 0x74726c7365616c;
+
+const TENANT_TABLES = ['heads', 'records', 'nodes', 'checkpoints'] as const;
+
+// Text keys use the "C" collation: byte order, as SQLite compares, whatever
+// the database's default collation is.
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS meta (name text COLLATE "C" PRIMARY KEY, value text NOT NULL);
+CREATE TABLE IF NOT EXISTS tenants (
+  id text COLLATE "C" PRIMARY KEY, name text NOT NULL, origin text NOT NULL,
+  wrapped_key bytea NOT NULL, key_wrapper text NOT NULL, created_at text NOT NULL);
+CREATE TABLE IF NOT EXISTS heads (
+  tenant text COLLATE "C" PRIMARY KEY REFERENCES tenants (id), size bigint NOT NULL CHECK (size >= 0),
+  prev_hash text NOT NULL, range bytea NOT NULL, mac_generation integer NOT NULL,
+  signing_generation integer NOT NULL, last_received_ms bigint NOT NULL);
+CREATE TABLE IF NOT EXISTS records (
+  tenant text COLLATE "C" NOT NULL, seq bigint NOT NULL CHECK (seq >= 0), event_id text COLLATE "C",
+  received_ms bigint NOT NULL, body text NOT NULL,
+  PRIMARY KEY (tenant, seq));
+CREATE UNIQUE INDEX IF NOT EXISTS records_event_id ON records (tenant, event_id) WHERE event_id IS NOT NULL;
+CREATE INDEX IF NOT EXISTS records_received ON records (tenant, received_ms);
+CREATE TABLE IF NOT EXISTS nodes (
+  tenant text COLLATE "C" NOT NULL, level smallint NOT NULL, idx bigint NOT NULL,
+  hash bytea NOT NULL CHECK (length(hash) = 32),
+  PRIMARY KEY (tenant, level, idx));
+CREATE TABLE IF NOT EXISTS checkpoints (
+  tenant text COLLATE "C" NOT NULL, size bigint NOT NULL, note text NOT NULL,
+  PRIMARY KEY (tenant, size));
+CREATE TABLE IF NOT EXISTS api_keys (
+  id text COLLATE "C" PRIMARY KEY, tenant text COLLATE "C", name text NOT NULL, scopes text[] NOT NULL,
+  secret_hash bytea NOT NULL, created_at text COLLATE "C" NOT NULL, expires_at text, revoked_at text);
+CREATE INDEX IF NOT EXISTS api_keys_tenant ON api_keys (tenant, created_at, id);
+`;
+
+// The tenant role may read and append, never rewrite: no UPDATE or DELETE on
+// records, nodes or checkpoints, and UPDATE on heads only (the lock and the
+// new head).
+const GRANTS = `
+GRANT SELECT, INSERT, UPDATE ON heads TO ${TENANT_ROLE};
+GRANT SELECT, INSERT ON records, nodes, checkpoints TO ${TENANT_ROLE};
+`;
+
+const POLICIES = TENANT_TABLES.map(
+  (t) => `
+ALTER TABLE ${t} ENABLE ROW LEVEL SECURITY;
+ALTER TABLE ${t} FORCE ROW LEVEL SECURITY;
+DROP POLICY IF EXISTS tenant_isolation ON ${t};
+CREATE POLICY tenant_isolation ON ${t}
+  USING (tenant = current_setting('trailseal.tenant', true))
+  WITH CHECK (tenant = current_setting('trailseal.tenant', true));`,
+).join('\n');
+
+// Creates the role if absent (roles are cluster-wide: another database's
+// migration may create it at the same moment, hence the exception handler),
+// makes the connecting role able to SET ROLE to it, and lets it use the
+// schema. Needs CREATEROLE the first time unless an operator did this.
+const ROLE_SETUP = `
+DO $$
+BEGIN
+  IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '${TENANT_ROLE}') THEN
+    BEGIN
+      CREATE ROLE ${TENANT_ROLE} NOLOGIN NOSUPERUSER NOBYPASSRLS NOINHERIT NOCREATEDB NOCREATEROLE;
+    EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL;
+    END;
+  END IF;
+  IF current_setting('server_version_num')::int >= 160000 THEN
+    IF NOT pg_has_role(current_user, '${TENANT_ROLE}', 'SET') THEN
+      EXECUTE format('GRANT ${TENANT_ROLE} TO %I WITH SET TRUE', current_user);
+    END IF;
+  ELSIF NOT pg_has_role(current_user, '${TENANT_ROLE}', 'MEMBER') THEN
+    EXECUTE format('GRANT ${TENANT_ROLE} TO %I', current_user);
+  END IF;
+  EXECUTE format('GRANT USAGE ON SCHEMA %I TO ${TENANT_ROLE}', current_schema());
+END
+$$;
+`;
+
+// The first statement of every write transaction: a session whose
+// synchronous_commit is `off` would acknowledge commits before their WAL is
+// flushed; any other value (local, remote_write, on, remote_apply) waits for
+// at least the local flush and is kept.
+const DURABLE = `SELECT set_config('synchronous_commit', 'on', true) WHERE current_setting('synchronous_commit') = 'off'`;
+
+// bigint (int8) columns as JS numbers: seqs, sizes and milliseconds stay far
+// below 2^53; a value beyond it is a fault, not something to round.
+const INT8_OID = 20;
+const parseInt8 = (v: string): number => {
+  const n = Number(v);
+  if (!Number.isSafeInteger(n)) throw new TrailsealError('INTERNAL', `bigint ${v} from PostgreSQL is not a safe integer`);
+  return n;
+};
+const TYPES: pg.CustomTypesConfig = {
+  getTypeParser: (oid: number, format?: 'text' | 'binary') => (oid === INT8_OID && format !== 'binary' ? parseInt8 : pg.types.getTypeParser(oid, format)),
+};
+
+interface HeadSql {
+  size: number;
+  prev_hash: string;
+  range: Buffer;
+  mac_generation: number;
+  signing_generation: number;
+  last_received_ms: number;
+}
+interface TenantSql {
+  id: string;
+  name: string;
+  origin: string;
+  wrapped_key: Buffer;
+  key_wrapper: string;
+  created_at: string;
+}
+interface KeySql {
+  id: string;
+  tenant: string | null;
+  name: string;
+  scopes: string[];
+  secret_hash: Buffer;
+  created_at: string;
+  expires_at: string | null;
+  revoked_at: string | null;
+}
+
+export interface PostgresStoreOptions {
+  /** postgres://user[:password]@host[:port]/database[?options] */
+  readonly url: string;
+  /** Connections in the pool (default 10). */
+  readonly poolSize?: number;
+  /** How long to wait for a connection, in ms (default 10 000); then STORE_UNAVAILABLE. */
+  readonly connectTimeoutMs?: number;
+}
+
+type Tx = pg.PoolClient;
+
+interface TxOptions {
+  /** Run as trailseal_tenant with trailseal.tenant set to this id. */
+  readonly tenant?: string;
+  readonly write: boolean;
+}
+
+export class PostgresStore implements Store {
+  readonly kind = 'postgres' as const;
+  readonly #pool: pg.Pool;
+  #closed = false;
+
+  private constructor(pool: pg.Pool) {
+    this.#pool = pool;
+  }
+
+  /** Opens a pool and checks that the database answers (STORE_UNAVAILABLE if not). Call migrate() before use. */
+  static async connect(opts: PostgresStoreOptions): Promise<PostgresStore> {
+    const pool = new Pool({
+      connectionString: opts.url,
+      max: opts.poolSize ?? 10,
+      connectionTimeoutMillis: opts.connectTimeoutMs ?? 10_000,
+      // A service that died while holding a head lock must not block the
+      // tenant for longer than this; our own transactions never idle.
+      idle_in_transaction_session_timeout: 60_000,
+      application_name: 'trailseal',
+      types: TYPES,
+    });
+    // An idle connection that the server closes (restart, failover,
+    // pg_terminate_backend) is reported here; the pool drops it and the next
+    // query opens a new one. Without a listener the process would crash.
+    pool.on('error', () => undefined);
+    const store = new PostgresStore(pool);
+    try {
+      await store.ping();
+    } catch (e) {
+      await pool.end().catch(() => undefined);
+      throw e;
+    }
+    return store;
+  }
+
+  async migrate(): Promise<void> {
+    await this.#tx('PostgreSQL migration failed', { write: true }, async (c) => {
+      // Serializes migrations of this database across processes.
+      await c.query('SELECT pg_advisory_xact_lock($1)', [MIGRATE_LOCK]);
+      try {
+        await c.query(ROLE_SETUP);
+      } catch (e) {
+        if (pgCode(e) === '42501') {
+          throw new TrailsealError(
+            'CONFIG_INVALID',
+            `the database role cannot create or assume the role ${TENANT_ROLE}: grant it CREATEROLE for the first migration, or create ${TENANT_ROLE} (NOLOGIN) and grant it to the service's role beforehand (docs/stores.md)`,
+            { cause: e instanceof Error ? e.message : String(e) },
+          );
+        }
+        throw e;
+      }
+      const has = await c.query<{ meta: boolean }>(`SELECT to_regclass('meta') IS NOT NULL AS meta`);
+      let version = 0;
+      if (has.rows[0]?.meta === true) {
+        const row = await c.query<{ value: string }>(`SELECT value FROM meta WHERE name = 'schema_version'`);
+        version = row.rows[0] === undefined ? 0 : Number(row.rows[0].value);
+      }
+      if (version > SCHEMA_VERSION) {
+        throw new TrailsealError('CONFIG_INVALID', `the database has schema version ${version}; this build understands up to ${SCHEMA_VERSION}`);
+      }
+      if (version === SCHEMA_VERSION) return;
+      await c.query(SCHEMA + GRANTS + POLICIES);
+      await c.query(`INSERT INTO meta (name, value) VALUES ('schema_version', $1) ON CONFLICT (name) DO UPDATE SET value = EXCLUDED.value`, [String(SCHEMA_VERSION)]);
+    });
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    await this.#pool.end();
+  }
+
+  async ping(): Promise<void> {
+    try {
+      await this.#pool.query('SELECT 1');
+    } catch (e) {
+      throw storeFailure(e, 'PostgreSQL is unreachable');
+    }
+  }
+
+  async createTenant(tenant: TenantRow, plan: AppendPlan): Promise<void> {
+    const empty: HeadRow = { size: 0, prevHash: '0'.repeat(64), range: [], macGeneration: 0, signingGeneration: 0, lastReceivedAtMs: 0 };
+    checkPlan(empty, plan);
+    await this.#tx('PostgreSQL write failed', { write: true }, async (c) => {
+      // Operator table first, as the connecting role; a concurrent create of
+      // the same id waits for the other transaction and then conflicts.
+      const ins = await c.query(
+        `INSERT INTO tenants (id, name, origin, wrapped_key, key_wrapper, created_at) VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (id) DO NOTHING`,
+        [tenant.id, tenant.name, tenant.origin, buf(tenant.wrappedKey), tenant.keyWrapper, tenant.createdAt],
+      );
+      if (ins.rowCount !== 1) throw new TrailsealError('TENANT_EXISTS', `tenant ${tenant.id} exists`, { field: 'id' });
+      await c.query(scopeTo(tenant.id));
+      await insertPlan(c, tenant.id, plan);
+      const h = plan.head;
+      await c.query(
+        `INSERT INTO heads (tenant, size, prev_hash, range, mac_generation, signing_generation, last_received_ms) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+        [tenant.id, h.size, h.prevHash, joinHashes(h.range), h.macGeneration, h.signingGeneration, h.lastReceivedAtMs],
+      );
+    });
+  }
+
+  async getTenant(id: string): Promise<TenantRow | undefined> {
+    const r = await this.#query<TenantSql>('SELECT * FROM tenants WHERE id = $1', [id]);
+    return r[0] === undefined ? undefined : tenantOf(r[0]);
+  }
+
+  async listTenants(): Promise<TenantRow[]> {
+    return (await this.#query<TenantSql>('SELECT * FROM tenants ORDER BY id')).map(tenantOf);
+  }
+
+  async append(tenant: string, eventIds: readonly string[], build: AppendBuilder): Promise<AppendPlan> {
+    return this.#tx('PostgreSQL write failed', { tenant, write: true }, async (c) => {
+      // The row lock that serializes this tenant's appenders in every process.
+      // Under READ COMMITTED the row returned is the newest committed head.
+      const hr = await c.query<HeadSql>(
+        'SELECT size, prev_hash, range, mac_generation, signing_generation, last_received_ms FROM heads WHERE tenant = $1 FOR UPDATE',
+        [tenant],
+      );
+      if (hr.rows[0] === undefined) throw new TrailsealError('TENANT_NOT_FOUND', `no tenant ${tenant}`);
+      const head = headOf(hr.rows[0]);
+      const known = new Map<string, ReceiptRow>();
+      if (eventIds.length > 0) {
+        const kr = await c.query<{ event_id: string; seq: number; received_ms: number; hash: Buffer }>(
+          `SELECT r.event_id, r.seq, r.received_ms, n.hash FROM records r
+           JOIN nodes n ON n.tenant = r.tenant AND n.level = 0 AND n.idx = r.seq
+           WHERE r.tenant = $1 AND r.event_id = ANY($2::text[])`,
+          [tenant, eventIds],
+        );
+        for (const r of kr.rows) known.set(r.event_id, { seq: r.seq, leafHash: new Uint8Array(r.hash), receivedAt: logTimestamp(r.received_ms) });
+      }
+      const plan = build(head, known);
+      checkPlan(head, plan);
+      await insertPlan(c, tenant, plan);
+      const h = plan.head;
+      await c.query(
+        'UPDATE heads SET size = $2, prev_hash = $3, range = $4, mac_generation = $5, signing_generation = $6, last_received_ms = $7 WHERE tenant = $1',
+        [tenant, h.size, h.prevHash, joinHashes(h.range), h.macGeneration, h.signingGeneration, h.lastReceivedAtMs],
+      );
+      return plan;
+    });
+  }
+
+  async getHead(tenant: string): Promise<HeadRow | undefined> {
+    const r = await this.#tenantQuery<HeadSql>(
+      tenant,
+      'SELECT size, prev_hash, range, mac_generation, signing_generation, last_received_ms FROM heads WHERE tenant = $1',
+      [tenant],
+    );
+    return r[0] === undefined ? undefined : headOf(r[0]);
+  }
+
+  async getRecord(tenant: string, seq: number): Promise<StoredRecord | undefined> {
+    const r = await this.#tenantQuery<{ body: string }>(tenant, 'SELECT body FROM records WHERE tenant = $1 AND seq = $2', [tenant, seq]);
+    return r[0] === undefined ? undefined : { seq, canonical: r[0].body };
+  }
+
+  async listRecords(tenant: string, q: RecordQuery): Promise<StoredRecord[]> {
+    const rows = await this.#tenantQuery<{ seq: number; body: string }>(
+      tenant,
+      'SELECT seq, body FROM records WHERE tenant = $1 AND seq >= $2 AND seq < $3 ORDER BY seq LIMIT $4',
+      [tenant, q.fromSeq, q.toSeq ?? Number.MAX_SAFE_INTEGER, q.limit],
+    );
+    return rows.map((r) => ({ seq: r.seq, canonical: r.body }));
+  }
+
+  async seqAtTime(tenant: string, ms: number): Promise<number> {
+    const r = await this.#tenantQuery<{ seq: number }>(
+      tenant,
+      `SELECT coalesce(
+         (SELECT seq FROM records WHERE tenant = $1 AND received_ms >= $2 ORDER BY received_ms, seq LIMIT 1),
+         (SELECT size FROM heads WHERE tenant = $1),
+         0) AS seq`,
+      [tenant, ms],
+    );
+    return r[0]?.seq ?? 0;
+  }
+
+  async getNodes(tenant: string, ids: readonly NodeId[]): Promise<Uint8Array[]> {
+    if (ids.length === 0) return [];
+    const rows = await this.#tenantQuery<{ hash: Buffer | null }>(
+      tenant,
+      `SELECT n.hash FROM unnest($2::smallint[], $3::bigint[]) WITH ORDINALITY AS q (level, idx, ord)
+       LEFT JOIN nodes n ON n.tenant = $1 AND n.level = q.level AND n.idx = q.idx
+       ORDER BY q.ord`,
+      [tenant, ids.map((n) => n.level), ids.map((n) => n.index)],
+    );
+    return ids.map(({ level, index }, i) => {
+      const h = rows[i]?.hash;
+      if (h === undefined || h === null) throw new TrailsealError('TREE_NODE_MISSING', `node (level ${level}, index ${index}) of tenant ${tenant} is not stored`, { level, index });
+      return new Uint8Array(h);
+    });
+  }
+
+  async putCheckpoint(tenant: string, cp: CheckpointRow): Promise<void> {
+    await this.#tx('PostgreSQL write failed', { tenant, write: true }, async (c) => {
+      await c.query('INSERT INTO checkpoints (tenant, size, note) VALUES ($1, $2, $3) ON CONFLICT (tenant, size) DO NOTHING', [tenant, cp.size, cp.note]);
+    });
+  }
+
+  async latestCheckpoint(tenant: string): Promise<CheckpointRow | undefined> {
+    const r = await this.#tenantQuery<CheckpointRow>(tenant, 'SELECT size, note FROM checkpoints WHERE tenant = $1 ORDER BY size DESC LIMIT 1', [tenant]);
+    return r[0] === undefined ? undefined : { size: r[0].size, note: r[0].note };
+  }
+
+  async checkpointAt(tenant: string, size: number): Promise<CheckpointRow | undefined> {
+    const r = await this.#tenantQuery<CheckpointRow>(tenant, 'SELECT size, note FROM checkpoints WHERE tenant = $1 AND size = $2', [tenant, size]);
+    return r[0] === undefined ? undefined : { size: r[0].size, note: r[0].note };
+  }
+
+  async putApiKey(k: ApiKeyRow): Promise<void> {
+    await this.#tx('PostgreSQL write failed', { write: true }, async (c) => {
+      await c.query(
+        'INSERT INTO api_keys (id, tenant, name, scopes, secret_hash, created_at, expires_at, revoked_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)',
+        [k.id, k.tenant, k.name, [...k.scopes], buf(k.secretHash), k.createdAt, k.expiresAt, k.revokedAt],
+      );
+    });
+  }
+
+  async getApiKey(id: string): Promise<ApiKeyRow | undefined> {
+    const r = await this.#query<KeySql>('SELECT * FROM api_keys WHERE id = $1', [id]);
+    return r[0] === undefined ? undefined : keyOf(r[0]);
+  }
+
+  async listApiKeys(tenant: string | null): Promise<ApiKeyRow[]> {
+    const rows =
+      tenant === null
+        ? await this.#query<KeySql>('SELECT * FROM api_keys WHERE tenant IS NULL ORDER BY created_at, id')
+        : await this.#query<KeySql>('SELECT * FROM api_keys WHERE tenant = $1 ORDER BY created_at, id', [tenant]);
+    return rows.map(keyOf);
+  }
+
+  async revokeApiKey(id: string, at: string): Promise<boolean> {
+    return this.#tx('PostgreSQL write failed', { write: true }, async (c) => {
+      const r = await c.query('UPDATE api_keys SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL', [at, id]);
+      return r.rowCount === 1;
+    });
+  }
+
+  /** One read of an operator table (tenants, api_keys): no tenant scope. */
+  async #query<R extends pg.QueryResultRow>(text: string, values: unknown[] = []): Promise<R[]> {
+    try {
+      return (await this.#pool.query<R>(text, values)).rows;
+    } catch (e) {
+      throw storeFailure(e, 'PostgreSQL query failed');
+    }
+  }
+
+  /** One read of a tenant's rows, under that tenant's row-level security scope. */
+  async #tenantQuery<R extends pg.QueryResultRow>(tenant: string, text: string, values: unknown[]): Promise<R[]> {
+    return this.#tx('PostgreSQL read failed', { tenant, write: false }, async (c) => (await c.query<R>(text, values)).rows);
+  }
+
+  /**
+   * Runs `fn` in one transaction on one pooled connection. With a tenant, the
+   * transaction runs as trailseal_tenant with trailseal.tenant set, both
+   * transaction-local (they end with it, and cannot leak to the next user of
+   * the connection). Rolls back on any error; a connection that cannot roll
+   * back is destroyed rather than returned to the pool.
+   */
+  async #tx<T>(what: string, opts: TxOptions, fn: (c: Tx) => Promise<T>): Promise<T> {
+    let c: Tx;
+    try {
+      c = await this.#pool.connect();
+    } catch (e) {
+      throw storeFailure(e, `${what}: no connection`);
+    }
+    try {
+      const begin = [opts.write ? 'BEGIN' : 'BEGIN READ ONLY'];
+      if (opts.write) begin.push(DURABLE);
+      if (opts.tenant !== undefined) begin.push(scopeTo(opts.tenant));
+      await c.query(begin.join('; '));
+      const out = await fn(c);
+      await c.query('COMMIT');
+      c.release();
+      return out;
+    } catch (e) {
+      try {
+        await c.query('ROLLBACK');
+        c.release();
+      } catch {
+        c.release(true);
+      }
+      throw storeFailure(e, what);
+    }
+  }
+}
+
+/** The statements that put the rest of the transaction in one tenant's RLS scope. */
+function scopeTo(tenant: string): string {
+  return `SET LOCAL ROLE ${TENANT_ROLE}; SELECT set_config('trailseal.tenant', ${escapeLiteral(tenant)}, true)`;
+}
+
+/** All records of the plan in one statement, all their tree nodes in another. */
+async function insertPlan(c: Tx, tenant: string, plan: AppendPlan): Promise<void> {
+  if (plan.records.length === 0) return;
+  const seqs: number[] = [];
+  const eventIds: (string | null)[] = [];
+  const received: number[] = [];
+  const bodies: string[] = [];
+  const levels: number[] = [];
+  const idxs: number[] = [];
+  const hashes: Buffer[] = [];
+  for (const { sealed, eventId } of plan.records) {
+    seqs.push(sealed.record.seq);
+    eventIds.push(eventId);
+    received.push(Date.parse(sealed.record.received_at));
+    bodies.push(sealed.canonical);
+    for (const n of sealed.nodes) {
+      levels.push(n.id.level);
+      idxs.push(n.id.index);
+      hashes.push(buf(n.hash));
+    }
+  }
+  await c.query(
+    `INSERT INTO records (tenant, seq, event_id, received_ms, body)
+     SELECT $1, s, e, r, b FROM unnest($2::bigint[], $3::text[], $4::bigint[], $5::text[]) AS t (s, e, r, b)`,
+    [tenant, seqs, eventIds, received, bodies],
+  );
+  if (levels.length > 0) {
+    await c.query(
+      `INSERT INTO nodes (tenant, level, idx, hash)
+       SELECT $1, l, i, h FROM unnest($2::smallint[], $3::bigint[], $4::bytea[]) AS t (l, i, h)`,
+      [tenant, levels, idxs, hashes],
+    );
+  }
+}
+
+function pgCode(e: unknown): string | undefined {
+  return typeof e === 'object' && e !== null && 'code' in e ? String((e as { code: unknown }).code) : undefined;
+}
+
+function buf(b: Uint8Array): Buffer {
+  return Buffer.from(b.buffer, b.byteOffset, b.byteLength);
+}
+
+function headOf(r: HeadSql): HeadRow {
+  return {
+    size: r.size,
+    prevHash: r.prev_hash,
+    range: splitHashes(r.range),
+    macGeneration: r.mac_generation,
+    signingGeneration: r.signing_generation,
+    lastReceivedAtMs: r.last_received_ms,
+  };
+}
+
+function tenantOf(r: TenantSql): TenantRow {
+  return { id: r.id, name: r.name, origin: r.origin, wrappedKey: new Uint8Array(r.wrapped_key), keyWrapper: r.key_wrapper, createdAt: r.created_at };
+}
+
+function keyOf(r: KeySql): ApiKeyRow {
+  return {
+    id: r.id,
+    tenant: r.tenant,
+    name: r.name,
+    scopes: r.scopes as Scope[],
+    secretHash: new Uint8Array(r.secret_hash),
+    createdAt: r.created_at,
+    expiresAt: r.expires_at,
+    revokedAt: r.revoked_at,
+  };
+}

@@ -1,0 +1,136 @@
+// The storage contract. Each driver is written for its engine (SQLite, PostgreSQL)
+// and every driver passes the one conformance suite in
+// packages/server/test/store-conformance.ts. The sequencing algorithm itself is
+// not here: the driver gives it a locked, consistent view of one tenant's head
+// (AppendBuilder) and writes what it returns in the same transaction.
+import type { NodeId, SealedRecord } from '@trailseal/format';
+
+export type Scope = 'ingest' | 'read' | 'export' | 'admin';
+export const SCOPES: readonly Scope[] = ['ingest', 'read', 'export', 'admin'];
+
+export interface TenantRow {
+  readonly id: string;
+  readonly name: string;
+  /** Checkpoint origin, e.g. `log.example.com/tenants/acme`. */
+  readonly origin: string;
+  /** The tenant key, encrypted under the root key (see keyring.ts). */
+  readonly wrappedKey: Uint8Array;
+  /** Which key wrapper produced wrappedKey (e.g. `local:<root key fingerprint>`). */
+  readonly keyWrapper: string;
+  readonly createdAt: string;
+}
+
+/** The state the sealer resumes from: everything needed to append record `size`. */
+export interface HeadRow {
+  readonly size: number;
+  /** hex SHA-256 of record size-1. */
+  readonly prevHash: string;
+  /** The compact range [0, size): the tree's right edge, at most 63 hashes. */
+  readonly range: readonly Uint8Array[];
+  readonly macGeneration: number;
+  readonly signingGeneration: number;
+  /** received_at of record size-1 in ms, so that received_at never runs backwards. */
+  readonly lastReceivedAtMs: number;
+}
+
+export interface ReceiptRow {
+  readonly seq: number;
+  readonly leafHash: Uint8Array;
+  readonly receivedAt: string;
+}
+
+export interface PlannedRecord {
+  readonly sealed: SealedRecord;
+  /** The producer's idempotency key; null for records the log writes itself. */
+  readonly eventId: string | null;
+}
+
+export interface AppendPlan {
+  readonly records: readonly PlannedRecord[];
+  readonly head: HeadRow;
+}
+
+/**
+ * Called by the driver inside the write transaction, with the tenant's head
+ * locked (no other writer, in this or any other process, can append until the
+ * transaction ends) and the receipts of those of `eventIds` already stored.
+ * It must be synchronous and must not perform I/O. If it throws, the
+ * transaction rolls back and the error propagates.
+ */
+export type AppendBuilder = (head: HeadRow, known: ReadonlyMap<string, ReceiptRow>) => AppendPlan;
+
+export interface ApiKeyRow {
+  /** Public part of the token, 16 lowercase hex. */
+  readonly id: string;
+  /** null for operator (admin) keys that act on no single tenant. */
+  readonly tenant: string | null;
+  readonly name: string;
+  readonly scopes: readonly Scope[];
+  /** SHA-256 of the secret part of the token. */
+  readonly secretHash: Uint8Array;
+  readonly createdAt: string;
+  readonly expiresAt: string | null;
+  readonly revokedAt: string | null;
+}
+
+export interface StoredRecord {
+  readonly seq: number;
+  /** The record bytes: canonical JSON, exactly as hashed. */
+  readonly canonical: string;
+}
+
+export interface RecordQuery {
+  /** First seq (inclusive). */
+  readonly fromSeq: number;
+  /** Last seq (exclusive); the tenant's size when absent. */
+  readonly toSeq?: number;
+  readonly limit: number;
+}
+
+export interface CheckpointRow {
+  readonly size: number;
+  /** The signed note, verbatim. */
+  readonly note: string;
+}
+
+export interface Store {
+  readonly kind: 'sqlite' | 'postgres';
+  /** Creates or upgrades the schema; safe to run from several processes at once. */
+  migrate(): Promise<void>;
+  close(): Promise<void>;
+  /** A cheap round trip that fails when the store cannot serve. */
+  ping(): Promise<void>;
+
+  /** Creates the tenant and its first records (the genesis record) in one transaction; TENANT_EXISTS if the id is taken. */
+  createTenant(tenant: TenantRow, plan: AppendPlan): Promise<void>;
+  getTenant(id: string): Promise<TenantRow | undefined>;
+  listTenants(): Promise<TenantRow[]>;
+
+  /**
+   * Appends to one tenant's log: locks its head, looks up `eventIds`, calls
+   * `build`, writes the planned records, their tree nodes and the new head,
+   * and commits durably before resolving. TENANT_NOT_FOUND if the tenant does
+   * not exist. The planned records must continue the head exactly (seq =
+   * head.size, head.size + 1, ...); the driver rejects anything else.
+   */
+  append(tenant: string, eventIds: readonly string[], build: AppendBuilder): Promise<AppendPlan>;
+  getHead(tenant: string): Promise<HeadRow | undefined>;
+  getRecord(tenant: string, seq: number): Promise<StoredRecord | undefined>;
+  listRecords(tenant: string, q: RecordQuery): Promise<StoredRecord[]>;
+  /** The first seq whose received_at is at or after `ms` (the size if none): for time-range queries. */
+  seqAtTime(tenant: string, ms: number): Promise<number>;
+  /** Hashes of stored tree nodes, in the order asked (an AsyncNodeReader). TREE_NODE_MISSING if one is absent. */
+  getNodes(tenant: string, ids: readonly NodeId[]): Promise<Uint8Array[]>;
+
+  /** Stores a signed checkpoint; storing one for a size that has one already is a no-op. */
+  putCheckpoint(tenant: string, cp: CheckpointRow): Promise<void>;
+  latestCheckpoint(tenant: string): Promise<CheckpointRow | undefined>;
+  /** The checkpoint of exactly this size, if one was signed. */
+  checkpointAt(tenant: string, size: number): Promise<CheckpointRow | undefined>;
+
+  putApiKey(key: ApiKeyRow): Promise<void>;
+  getApiKey(id: string): Promise<ApiKeyRow | undefined>;
+  listApiKeys(tenant: string | null): Promise<ApiKeyRow[]>;
+  /** Marks the key revoked; false if there is no such key or it was revoked already. */
+  revokeApiKey(id: string, at: string): Promise<boolean>;
+}

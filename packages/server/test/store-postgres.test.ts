@@ -1,0 +1,203 @@
+// The conformance suite on a fresh PostgreSQL database, plus what only
+// PostgreSQL has: row-level security, concurrent migrations from several
+// processes, and connection failures. Without a server at PG_ADMIN_URL the
+// database tests skip loudly (or fail under CI / TRAILSEAL_REQUIRE_PG=1).
+import pg from 'pg';
+import { LogSealer, deriveSigningSeed, isTrailsealError } from '@trailseal/format';
+import { afterAll, describe, expect, it } from 'vitest';
+import { PostgresStore, TENANT_ROLE } from '../src/store/postgres.js';
+import type { AppendPlan, TenantRow } from '../src/store/types.js';
+import { storeConformance } from './store-conformance.js';
+import { freshDatabase, requirePg, type FreshDatabase } from './support/pg.js';
+import { richEvent } from '../../../test-support/events.js';
+
+const havePg = await requirePg('the PostgreSQL store tests (packages/server/test/store-postgres.test.ts)');
+const db: FreshDatabase | undefined = havePg ? await freshDatabase() : undefined;
+const dbs: FreshDatabase[] = db === undefined ? [] : [db];
+
+afterAll(async () => {
+  for (const d of dbs) await d.drop();
+});
+
+const connect = (url = db!.url): Promise<PostgresStore> => PostgresStore.connect({ url, poolSize: 4 });
+
+async function rawClient(url = db!.url): Promise<pg.Client> {
+  const c = new pg.Client({ connectionString: url });
+  await c.connect();
+  return c;
+}
+
+const KEY = new Uint8Array(32).fill(9);
+
+async function tenantWithEvents(store: PostgresStore, id: string, n: number): Promise<void> {
+  const row: TenantRow = { id, name: id, origin: `pg.example.test/${id}`, wrappedKey: new Uint8Array(8), keyWrapper: 'test', createdAt: '2026-01-01T00:00:00.000Z' };
+  const sealer = new LogSealer({ tenant: id, origin: row.origin, tenantKey: KEY, signingSeed: deriveSigningSeed(KEY, 0) });
+  const at = Date.UTC(2026, 0, 1);
+  const genesis = sealer.genesis(at);
+  const headOf = (): AppendPlan['head'] => {
+    const st = sealer.state;
+    return { size: st.size, prevHash: st.prevHash, range: st.range.hashes, macGeneration: st.macGeneration, signingGeneration: 0, lastReceivedAtMs: at };
+  };
+  await store.createTenant(row, { records: [{ sealed: genesis, eventId: null }], head: headOf() });
+  const ids = Array.from({ length: n }, (_, i) => `${id}-e${i}`);
+  await store.append(id, ids, () => ({ records: ids.map((eid, i) => ({ sealed: sealer.append({ ...richEvent(i), id: eid }, at), eventId: eid })), head: headOf() }));
+  await store.putCheckpoint(id, { size: n + 1, note: sealer.checkpoint() });
+}
+
+describe.skipIf(!havePg)('PostgreSQL store', () => {
+  storeConformance('postgres', async () => {
+    const store = await connect();
+    return { store, close: () => store.close() };
+  });
+
+  describe('PostgreSQL specifics', () => {
+    let store: PostgresStore;
+    let raw: pg.Client;
+
+    it('migrates a fresh database from several connections at once', async () => {
+      const fresh = await freshDatabase();
+      dbs.push(fresh);
+      const stores = await Promise.all(Array.from({ length: 4 }, () => connect(fresh.url)));
+      try {
+        await Promise.all(stores.map((s) => s.migrate()));
+        await Promise.all(stores.map((s) => s.migrate()));
+        const c = await rawClient(fresh.url);
+        try {
+          const v = await c.query<{ value: string }>(`SELECT value FROM meta WHERE name = 'schema_version'`);
+          expect(v.rows).toEqual([{ value: '1' }]);
+          const t = await c.query<{ relname: string; relrowsecurity: boolean; relforcerowsecurity: boolean }>(
+            `SELECT relname, relrowsecurity, relforcerowsecurity FROM pg_class
+             WHERE relkind = 'r' AND relnamespace = current_schema()::regnamespace ORDER BY relname`,
+          );
+          expect(t.rows).toEqual(
+            ['api_keys', 'checkpoints', 'heads', 'meta', 'nodes', 'records', 'tenants'].map((relname) => {
+              const rls = ['checkpoints', 'heads', 'nodes', 'records'].includes(relname);
+              return { relname, relrowsecurity: rls, relforcerowsecurity: rls };
+            }),
+          );
+          const role = await c.query(`SELECT rolcanlogin, rolsuper, rolbypassrls FROM pg_roles WHERE rolname = $1`, [TENANT_ROLE]);
+          expect(role.rows).toEqual([{ rolcanlogin: false, rolsuper: false, rolbypassrls: false }]);
+        } finally {
+          await c.end();
+        }
+        await tenantWithEvents(stores[0]!, 'fresh-one', 3);
+        expect((await stores[3]!.getHead('fresh-one'))?.size).toBe(4);
+      } finally {
+        await Promise.all(stores.map((s) => s.close()));
+      }
+    });
+
+    it('row-level security isolates tenants inside the database', async () => {
+      store = await connect();
+      raw = await rawClient();
+      try {
+        await store.migrate();
+        await tenantWithEvents(store, 'rls-a', 5);
+        await tenantWithEvents(store, 'rls-b', 2);
+        const counts = async (tenant: string | undefined): Promise<Record<string, number>> => {
+          await raw.query(`BEGIN; SET LOCAL ROLE ${TENANT_ROLE}`);
+          try {
+            if (tenant !== undefined) await raw.query(`SELECT set_config('trailseal.tenant', $1, true)`, [tenant]);
+            const out: Record<string, number> = {};
+            for (const t of ['records', 'nodes', 'heads', 'checkpoints']) {
+              // Deliberately no WHERE clause: only the policy filters.
+              const r = await raw.query<{ n: string }>(`SELECT count(*) AS n FROM ${t}`);
+              out[t] = Number(r.rows[0]!.n);
+            }
+            const tenants = await raw.query<{ tenant: string }>('SELECT DISTINCT tenant FROM records');
+            out['distinct'] = tenants.rowCount ?? 0;
+            if (tenant !== undefined) expect(tenants.rows.every((r) => r.tenant === tenant)).toBe(true);
+            return out;
+          } finally {
+            await raw.query('ROLLBACK');
+          }
+        };
+        expect(await counts('rls-a')).toEqual({ records: 6, nodes: 6 + 4, heads: 1, checkpoints: 1, distinct: 1 });
+        expect(await counts('rls-b')).toEqual({ records: 3, nodes: 3 + 1, heads: 1, checkpoints: 1, distinct: 1 });
+        expect(await counts(undefined)).toEqual({ records: 0, nodes: 0, heads: 0, checkpoints: 0, distinct: 0 });
+        expect(await counts('no-such-tenant')).toEqual({ records: 0, nodes: 0, heads: 0, checkpoints: 0, distinct: 0 });
+
+        // Writing another tenant's rows, or rewriting any, is refused.
+        const refused = async (sql: string): Promise<string | undefined> => {
+          await raw.query(`BEGIN; SET LOCAL ROLE ${TENANT_ROLE}; SELECT set_config('trailseal.tenant', 'rls-a', true)`);
+          try {
+            await raw.query(sql);
+            return undefined;
+          } catch (e) {
+            return (e as { code?: string }).code;
+          } finally {
+            await raw.query('ROLLBACK');
+          }
+        };
+        expect(await refused(`INSERT INTO records (tenant, seq, event_id, received_ms, body) VALUES ('rls-b', 99, NULL, 0, '{}')`)).toBe('42501');
+        expect(await refused(`INSERT INTO checkpoints (tenant, size, note) VALUES ('rls-b', 99, 'forged')`)).toBe('42501');
+        expect(await refused(`UPDATE heads SET tenant = 'rls-b' WHERE tenant = 'rls-a'`)).toBe('42501');
+        expect(await refused(`UPDATE records SET body = '{}' WHERE tenant = 'rls-a'`)).toBe('42501');
+        expect(await refused(`DELETE FROM records WHERE tenant = 'rls-a'`)).toBe('42501');
+        expect(await refused(`DELETE FROM nodes`)).toBe('42501');
+        expect(await refused(`SELECT * FROM tenants`)).toBe('42501');
+        // An update aimed at B's head from A's scope matches no row.
+        await raw.query(`BEGIN; SET LOCAL ROLE ${TENANT_ROLE}; SELECT set_config('trailseal.tenant', 'rls-a', true)`);
+        const upd = await raw.query(`UPDATE heads SET size = 0 WHERE tenant = 'rls-b'`);
+        await raw.query('ROLLBACK');
+        expect(upd.rowCount).toBe(0);
+
+        // The scope ends with the transaction: the pooled connection is clean.
+        await raw.query(`BEGIN; SET LOCAL ROLE ${TENANT_ROLE}; SELECT set_config('trailseal.tenant', 'rls-a', true); COMMIT`);
+        const after = await raw.query<{ u: string; t: string | null }>(`SELECT current_user AS u, current_setting('trailseal.tenant', true) AS t`);
+        expect(after.rows[0]!.u).toBe('postgres');
+        expect(after.rows[0]!.t ?? '').toBe('');
+        // The first wall: the connecting superuser bypasses RLS (which is why the store switches role).
+        const all = await raw.query<{ n: string }>(`SELECT count(*) AS n FROM records WHERE tenant IN ('rls-a', 'rls-b')`);
+        expect(Number(all.rows[0]!.n)).toBe(9);
+      } finally {
+        await raw.end();
+        await store.close();
+      }
+    });
+
+    it('bigint columns come back as numbers, and a dropped connection recovers', async () => {
+      store = await connect();
+      try {
+        await store.migrate();
+        await tenantWithEvents(store, 'bigint', 2);
+        const head = (await store.getHead('bigint'))!;
+        expect(typeof head.size).toBe('number');
+        expect(typeof head.lastReceivedAtMs).toBe('number');
+        expect(typeof (await store.seqAtTime('bigint', 0))).toBe('number');
+
+        // The server ends every connection of the pool (restart, failover).
+        const admin = await rawClient();
+        try {
+          await admin.query(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'trailseal' AND pid <> pg_backend_pid()`);
+        } finally {
+          await admin.end();
+        }
+        await new Promise((r) => setTimeout(r, 100));
+        // The next operations either succeed or say STORE_UNAVAILABLE, and the pool recovers.
+        for (let i = 0; i < 3; i++) {
+          try {
+            await store.getHead('bigint');
+          } catch (e) {
+            expect(isTrailsealError(e, 'STORE_UNAVAILABLE')).toBe(true);
+          }
+        }
+        expect((await store.getHead('bigint'))?.size).toBe(3);
+        await store.ping();
+      } finally {
+        await store.close();
+        await store.close();
+      }
+    });
+  });
+});
+
+describe('PostgreSQL store without a server', () => {
+  it('an unreachable server is STORE_UNAVAILABLE', async () => {
+    const err = await PostgresStore.connect({ url: 'postgres://postgres@127.0.0.1:1/test', connectTimeoutMs: 2_000 }).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(isTrailsealError(err, 'STORE_UNAVAILABLE')).toBe(true);
+  });
+});
