@@ -27,7 +27,7 @@ describe.runIf(cliBuilt())('kill -9 while clients stream', () => {
   it(`loses no acknowledged event over ${ROUNDS} kills and restarts`, async () => {
     const data = mkdtempSync(join(tmpdir(), 'trailseal-crash-'));
     dirs.push(data);
-    const created = runCli(['tenant', 'create', 'crashy', '--json', '--data', data]);
+    const created = await runCli(['tenant', 'create', 'crashy', '--json', '--data', data]);
     expect(created.status, created.stderr).toBe(0);
     const { apiKey, verifierKey } = JSON.parse(created.stdout) as { apiKey: string; verifierKey: string };
 

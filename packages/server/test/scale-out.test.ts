@@ -43,7 +43,7 @@ describe.runIf(pgOk && cliBuilt())(`${PROCESSES} service processes on one Postgr
       dirs.push(d);
       return d;
     };
-    const created = runCli(['tenant', 'create', 'shared', '--json', '--data', dir(), ...common], env);
+    const created = await runCli(['tenant', 'create', 'shared', '--json', '--data', dir(), ...common], env);
     expect(created.status, created.stderr).toBe(0);
     const { apiKey, verifierKey } = JSON.parse(created.stdout) as { apiKey: string; verifierKey: string };
     for (let i = 0; i < PROCESSES; i++) servers.push(await startServer(['--data', dir(), '--checkpoint-interval-ms', '200', ...common], env));

@@ -3,12 +3,12 @@
 // processes, and connection failures. Without a server at PG_ADMIN_URL the
 // database tests skip loudly (or fail under CI / TRAILSEAL_REQUIRE_PG=1).
 import pg from 'pg';
-import { LogSealer, deriveSigningSeed, isTrailsealError } from '@trailseal/format';
+import { CompactRange, LogSealer, deriveSigningSeed, isTrailsealError } from '@trailseal/format';
 import { afterAll, describe, expect, it } from 'vitest';
 import { PostgresStore, TENANT_ROLE } from '../src/store/postgres.js';
 import type { AppendPlan, TenantRow } from '../src/store/types.js';
 import { storeConformance } from './store-conformance.js';
-import { freshDatabase, requirePg, type FreshDatabase } from './support/pg.js';
+import { PG_ADMIN_URL, freshDatabase, requirePg, type FreshDatabase } from './support/pg.js';
 import { richEvent } from '../../../test-support/events.js';
 
 const havePg = await requirePg('the PostgreSQL store tests (packages/server/test/store-postgres.test.ts)');
@@ -153,6 +153,101 @@ describe.skipIf(!havePg)('PostgreSQL store', () => {
       } finally {
         await raw.end();
         await store.close();
+      }
+    });
+
+    it('a service role that is no superuser: CREATEROLE suffices for the first migration, and without it CONFIG_INVALID names the fix', async () => {
+      const admin = await rawClient(PG_ADMIN_URL);
+      const base = `trailseal_t_svc_${Math.random().toString(16).slice(2, 10)}`;
+      const withCreateRole = `${base}_a`;
+      const plain = `${base}_b`;
+      const urlFor = (role: string): string => {
+        const u = new URL(PG_ADMIN_URL);
+        u.username = role;
+        u.pathname = `/${role}`;
+        return u.toString();
+      };
+      try {
+        await admin.query(`CREATE ROLE ${withCreateRole} LOGIN CREATEROLE`);
+        await admin.query(`CREATE ROLE ${plain} LOGIN`);
+        await admin.query(`CREATE DATABASE ${withCreateRole} OWNER ${withCreateRole}`);
+        await admin.query(`CREATE DATABASE ${plain} OWNER ${plain}`);
+
+        const a = await connect(urlFor(withCreateRole));
+        try {
+          await a.migrate();
+          await tenantWithEvents(a, 'svc-a', 2);
+          expect((await a.getHead('svc-a'))?.size).toBe(3);
+          expect((await a.listRecords('svc-a', { fromSeq: 0, limit: 10 })).length).toBe(3);
+        } finally {
+          await a.close();
+        }
+
+        const b = await connect(urlFor(plain));
+        try {
+          const err = await b.migrate().catch((e: unknown) => e);
+          expect(isTrailsealError(err, 'CONFIG_INVALID')).toBe(true);
+          expect((err as Error).message).toContain(TENANT_ROLE);
+          // What an operator does instead: grant the role beforehand.
+          await admin.query(`GRANT ${TENANT_ROLE} TO ${plain}`);
+          await b.migrate();
+          await tenantWithEvents(b, 'svc-b', 1);
+          expect((await b.getHead('svc-b'))?.size).toBe(2);
+        } finally {
+          await b.close();
+        }
+      } finally {
+        for (const role of [withCreateRole, plain]) {
+          await admin.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1', [role]);
+          await admin.query(`DROP DATABASE IF EXISTS ${role}`);
+          await admin.query(`DROP ROLE IF EXISTS ${role}`);
+        }
+        await admin.end();
+      }
+    });
+
+    it("the store's own reads and writes pass through the policies (it does not rely on its superuser connection)", async () => {
+      const fresh = await freshDatabase();
+      dbs.push(fresh);
+      const s = await connect(fresh.url);
+      const c = await rawClient(fresh.url);
+      try {
+        await s.migrate();
+        await tenantWithEvents(s, 'policed', 4);
+        expect(await s.listRecords('policed', { fromSeq: 0, limit: 100 })).toHaveLength(5);
+        // Narrow the read policy: the store sees exactly what the policy lets through.
+        await c.query(`ALTER POLICY tenant_isolation ON records USING (tenant = current_setting('trailseal.tenant', true) AND seq < 2)`);
+        expect((await s.listRecords('policed', { fromSeq: 0, limit: 100 })).map((r) => r.seq)).toEqual([0, 1]);
+        expect(await s.getRecord('policed', 3)).toBeUndefined();
+        await c.query(`ALTER POLICY tenant_isolation ON nodes USING (false)`);
+        await expect(s.getNodes('policed', [{ level: 0, index: 0 }])).rejects.toMatchObject({ code: 'TREE_NODE_MISSING' });
+        await c.query(`ALTER POLICY tenant_isolation ON heads USING (false)`);
+        expect(await s.getHead('policed')).toBeUndefined();
+        await expect(s.append('policed', [], () => ({ records: [], head: undefined as never }))).rejects.toMatchObject({ code: 'TENANT_NOT_FOUND' });
+        await c.query(`ALTER POLICY tenant_isolation ON heads USING (tenant = current_setting('trailseal.tenant', true))`);
+        // Refuse every new record: an append fails and writes nothing.
+        await c.query(`ALTER POLICY tenant_isolation ON records WITH CHECK (false)`);
+        const head = (await s.getHead('policed'))!;
+        const sealer = new LogSealer({
+          tenant: 'policed',
+          origin: 'pg.example.test/policed',
+          tenantKey: KEY,
+          signingSeed: deriveSigningSeed(KEY, 0),
+          state: { size: head.size, prevHash: head.prevHash, range: new CompactRange(0, head.size, head.range), macGeneration: 0 },
+        });
+        const sealed = sealer.append({ ...richEvent(9), id: 'refused' }, Date.UTC(2026, 0, 2));
+        const st = sealer.state;
+        const err = await s
+          .append('policed', ['refused'], () => ({
+            records: [{ sealed, eventId: 'refused' }],
+            head: { size: st.size, prevHash: st.prevHash, range: st.range.hashes, macGeneration: 0, signingGeneration: 0, lastReceivedAtMs: Date.UTC(2026, 0, 2) },
+          }))
+          .catch((e: unknown) => e);
+        expect((err as { code?: string }).code).toBe('42501');
+        expect((await s.getHead('policed'))?.size).toBe(5);
+      } finally {
+        await c.end();
+        await s.close();
       }
     });
 

@@ -76,8 +76,8 @@ async function serve(args: string[]): Promise<number> {
       `  ${running.adminToken}`,
       '',
       'Create a tenant and its first API key:',
-      `  trailseal tenant create acme --json --url ${running.url} --token <admin token>`,
-      cfg.store === 'sqlite' ? `  or, on this machine: trailseal tenant create acme --json --data ${cfg.dataDir}` : '',
+      `  npx trailseal tenant create acme --json --url ${running.url} --token <admin token>`,
+      cfg.store === 'sqlite' ? `  or, on this machine: npx trailseal tenant create acme --json --data ${cfg.dataDir}` : '',
       `  or: curl -s -X POST ${running.url}/v1/admin/tenants -H 'authorization: Bearer <admin token>' -H 'content-type: application/json' -d '{"id":"acme"}'`,
     );
   }

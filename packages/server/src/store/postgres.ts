@@ -28,8 +28,8 @@ const SCHEMA_VERSION = 1;
 /** The role tenant-scoped transactions run as: NOLOGIN, no superuser, no BYPASSRLS. */
 export const TENANT_ROLE = 'trailseal_tenant';
 
-/** Key of the advisory lock migrate() holds while it changes the schema ('trlseal' in ASCII). */
-const MIGRATE_LOCK = 0x74726c7365616c;
+/** Key of the advisory lock migrate() holds while it changes the schema ('trail' in ASCII). */
+const MIGRATE_LOCK = 0x747261696c;
 
 const TENANT_TABLES = ['heads', 'records', 'nodes', 'checkpoints'] as const;
 
@@ -101,7 +101,9 @@ BEGIN
   ELSIF NOT pg_has_role(current_user, '${TENANT_ROLE}', 'MEMBER') THEN
     EXECUTE format('GRANT ${TENANT_ROLE} TO %I', current_user);
   END IF;
-  EXECUTE format('GRANT USAGE ON SCHEMA %I TO ${TENANT_ROLE}', current_schema());
+  IF NOT has_schema_privilege('${TENANT_ROLE}', current_schema(), 'USAGE') THEN
+    EXECUTE format('GRANT USAGE ON SCHEMA %I TO ${TENANT_ROLE}', current_schema());
+  END IF;
 END
 $$;
 `;
@@ -183,8 +185,9 @@ export class PostgresStore implements Store {
       connectionString: opts.url,
       max: opts.poolSize ?? 10,
       connectionTimeoutMillis: opts.connectTimeoutMs ?? 10_000,
-      // A service that died while holding a head lock must not block the
-      // tenant for longer than this; our own transactions never idle.
+      // A service that hangs, or whose host vanishes without closing the
+      // connection, while holding a head lock must not block the tenant for
+      // longer than this; our own transactions never idle.
       idle_in_transaction_session_timeout: 60_000,
       application_name: 'trailseal',
       types: TYPES,

@@ -22,6 +22,16 @@ export async function pgAvailable(): Promise<boolean> {
   }
 }
 
+function redacted(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password !== '') u.password = '***';
+    return u.toString();
+  } catch {
+    return '(unparsable TRAILSEAL_TEST_PG_URL)';
+  }
+}
+
 function pgRequired(): boolean {
   const ci = process.env['CI'];
   return (ci !== undefined && ci !== '' && ci !== '0' && ci !== 'false') || process.env['TRAILSEAL_REQUIRE_PG'] === '1';
@@ -34,7 +44,7 @@ function pgRequired(): boolean {
  */
 export async function requirePg(suite: string): Promise<boolean> {
   if (await pgAvailable()) return true;
-  const where = PG_ADMIN_URL.replace(/\/\/[^@/]*@/, '//<user>@');
+  const where = redacted(PG_ADMIN_URL);
   if (pgRequired()) {
     throw new Error(`PostgreSQL not reachable at ${where}: ${suite} cannot run, and CI or TRAILSEAL_REQUIRE_PG=1 requires it`);
   }
