@@ -23,6 +23,7 @@ import { SYSTEM_TENANT, type LogService } from '../log/service.js';
 import { SCOPES, type Scope } from '../store/types.js';
 import { openApiDocument } from './openapi.js';
 import { fromFrameworkError, problemOf } from './problem.js';
+import { registerTiles } from './tiles.js';
 
 export interface HttpLimits {
   /** Largest request body, in bytes. */
@@ -218,6 +219,15 @@ export function buildApp(opts: AppOptions): FastifyInstance {
     const [row, head] = await Promise.all([svc.store.getTenant(tenant), svc.store.getHead(tenant)]);
     if (row === undefined || head === undefined) throw new TrailsealError('TENANT_NOT_FOUND', `no tenant ${tenant}`);
     return { tenant, origin: row.origin, size: head.size, verifierKey: await svc.verifierKey(tenant) };
+  });
+
+  registerTiles(app, {
+    service: svc,
+    authorize: async (req) => {
+      await authed('read')(req);
+      return tenantOf(req);
+    },
+    auditRead,
   });
 
   // --- administration (operator keys) -----------------------------------------
