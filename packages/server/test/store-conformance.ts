@@ -379,7 +379,7 @@ export function storeConformance(name: string, open: () => Promise<OpenedStore>)
       expect(plan.records[0]!.sealed.record.seq).toBe(2);
     });
 
-    it('checkPlan rejects plans that skip a seq, break the chain or misstate the head, and nothing is written', async () => {
+    it('checkPlan rejects plans that skip a seq, break the chain or misstate the head or its tree edge, and nothing is written', async () => {
       const { row } = await createLog('checkplan');
       await appendEvents(row, [ev(1, 'p-1')]);
       const stale = (await store.getHead(row.id))!;
@@ -410,6 +410,12 @@ export function storeConformance(name: string, open: () => Promise<OpenedStore>)
         return { records, head: { ...headAfter(sealer, head.signingGeneration, at), size: head.size + 2 } };
       };
       const noRecordsButMoves: AppendBuilder = (head) => ({ records: [], head: { ...head, size: head.size + 1 } });
+      const wrongEdge: AppendBuilder = (head) => {
+        const sealer = sealerFor(row, head);
+        const records = [{ sealed: sealer.append(ev(3, 'p-3'), at), eventId: 'p-3' }];
+        const h = headAfter(sealer, head.signingGeneration, at);
+        return { records, head: { ...h, range: h.range.map((x, i) => (i === 0 ? x.map((b) => b ^ 1) : x)) } };
+      };
 
       for (const [what, build] of [
         ['skips a seq', skips],
@@ -417,6 +423,7 @@ export function storeConformance(name: string, open: () => Promise<OpenedStore>)
         ['forks from a stale head', rewinds],
         ['misstates the head', wrongHead],
         ['moves the head without records', noRecordsButMoves],
+        ["misstates the tree's right edge", wrongEdge],
       ] as const) {
         expect(await codeOfRejection(store.append(row.id, ['p-3', 'p-4'], build)), what).toBe('INTERNAL');
         expect(await store.getHead(row.id), what).toEqual(before);

@@ -1,7 +1,7 @@
 // What every driver shares: the plan check (a driver never writes records that
 // do not continue the head it locked), the head's hash encoding, and the
 // mapping of engine failures to the registry's codes.
-import { TrailsealError, isTrailsealError } from '@trailseal/format';
+import { CompactRange, TrailsealError, isTrailsealError } from '@trailseal/format';
 import type { AppendPlan, HeadRow } from './types.js';
 
 /**
@@ -12,7 +12,12 @@ import type { AppendPlan, HeadRow } from './types.js';
 export function checkPlan(head: HeadRow, plan: AppendPlan): void {
   let size = head.size;
   let prev = head.prevHash;
+  // The new right edge of the tree is recomputed from the old one and the
+  // records' leaf hashes, so that a sequencer bug cannot store a head whose
+  // root does not match its records (one node hash per record, next to an insert).
+  const range = new CompactRange(0, head.size, head.range);
   for (const { sealed } of plan.records) {
+    range.append(sealed.leafHash);
     const r = sealed.record;
     if (r.seq !== size || r.prev_hash !== prev) {
       throw new TrailsealError('INTERNAL', `append plan does not continue the head: record seq ${r.seq} after size ${size}`, { seq: r.seq, size });
@@ -22,6 +27,10 @@ export function checkPlan(head: HeadRow, plan: AppendPlan): void {
   }
   if (plan.head.size !== size || plan.head.prevHash !== prev) {
     throw new TrailsealError('INTERNAL', `append plan head (size ${plan.head.size}) is not the end of its records (size ${size})`);
+  }
+  const edge = range.hashes;
+  if (edge.length !== plan.head.range.length || edge.some((h, i) => hex(h) !== hex(plan.head.range[i]!))) {
+    throw new TrailsealError('INTERNAL', `append plan head's tree edge does not match its records' leaf hashes (size ${size})`);
   }
 }
 
@@ -44,14 +53,15 @@ export function splitHashes(buf: Uint8Array): Uint8Array[] {
 // SQLSTATE classes / Node socket errors that mean "cannot commit now, nothing
 // was written": the caller gets 503 and retries with the same event ids.
 const UNAVAILABLE_SQLITE = /^SQLITE_(FULL|READONLY|IOERR|BUSY|LOCKED|CANTOPEN|CORRUPT|NOTADB|PROTOCOL|NOLFS|PERM)/;
-const UNAVAILABLE_PG_CLASSES = ['08', '53', '57', '58', '25P', '40'];
+// 25P02 (a statement in a failed transaction) is a driver bug, not an outage: not listed.
+const UNAVAILABLE_PG_CLASSES = ['08', '53', '57', '58', '40'];
 const UNAVAILABLE_NODE = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EHOSTUNREACH', 'ENOSPC', 'EROFS', 'EACCES', 'EIO']);
 
 export function storeFailure(e: unknown, what: string): unknown {
   if (isTrailsealError(e)) return e;
   const code = typeof e === 'object' && e !== null && 'code' in e ? String((e as { code: unknown }).code) : '';
   const message = e instanceof Error ? e.message : String(e);
-  if (UNAVAILABLE_SQLITE.test(code) || UNAVAILABLE_NODE.has(code) || UNAVAILABLE_PG_CLASSES.some((c) => code.startsWith(c)) || /Connection terminated|timeout exceeded when trying to connect/i.test(message)) {
+  if (UNAVAILABLE_SQLITE.test(code) || UNAVAILABLE_NODE.has(code) || UNAVAILABLE_PG_CLASSES.some((c) => code.startsWith(c)) || /Connection terminated|timeout exceeded when trying to connect|not queryable|Query read timeout|connection is not open/i.test(message)) {
     return new TrailsealError('STORE_UNAVAILABLE', `${what}: ${code || message}`, { cause: code || message });
   }
   return e;
