@@ -66,6 +66,7 @@ export async function startService(cfg: ServeConfig, opts: { logger?: boolean | 
     limits: { maxBodyBytes: cfg.maxBodyBytes, maxBatchEvents: cfg.maxBatchEvents },
     logger: opts.logger ?? (cfg.logLevel === 'silent' ? false : { level: cfg.logLevel }),
   });
+  service.reportError = (message, err) => app.log.error({ err }, message);
   await app.listen({ host: cfg.host, port: cfg.port });
   const addr = app.server.address();
   const port = typeof addr === 'object' && addr !== null ? addr.port : cfg.port;

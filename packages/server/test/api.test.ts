@@ -284,6 +284,27 @@ function apiContract(kind: 'sqlite' | 'postgres'): void {
     });
   });
 
+  describe('checkpoint cadence', () => {
+    it('signs and stores a checkpoint of the grown log within the interval, without being asked', async () => {
+      const fast = await startTestService({ ...(await store()), 'checkpoint-interval-ms': '100' });
+      try {
+        const t = await createTenant(fast, 'cadence');
+        await call(fast.url, 'POST', '/v1/events', { token: t.apiKey, body: JSON.stringify([1, 2, 3].map((i) => richEvent(i))) });
+        const size = (await call(fast.url, 'GET', '/v1/log', { token: t.apiKey })).json<{ size: number }>().size;
+        let seen = 0;
+        for (let i = 0; i < 40 && seen < size; i++) {
+          await new Promise((r) => setTimeout(r, 50));
+          seen = Number((await call(fast.url, 'GET', '/v1/checkpoint', { token: t.apiKey })).text.split('\n')[1]);
+        }
+        expect(seen).toBe(size);
+        const m = (await call(fast.url, 'GET', '/metrics')).text;
+        expect(m).toMatch(/^trailseal_checkpoint_age_seconds\{tenant="cadence"\} \d/m);
+      } finally {
+        await fast.stop();
+      }
+    });
+  });
+
   describe('operations', () => {
     it('serves health, readiness, metrics and problem+json 404s', async () => {
       expect((await call(svc.url, 'GET', '/healthz')).status).toBe(200);

@@ -45,6 +45,8 @@ export class LogService {
   readonly #writers = new Map<string, Promise<TenantWriter>>();
   readonly #ready = new Map<string, TenantWriter>();
   #queued = 0;
+  /** Where background failures (checkpoint signing) are reported; the server points it at its structured log. */
+  reportError: (message: string, err: unknown) => void = () => undefined;
   #timer: ReturnType<typeof setInterval> | undefined;
 
   constructor(opts: LogServiceOptions) {
@@ -218,7 +220,7 @@ export class LogService {
   async checkpointGrowing(): Promise<void> {
     for (const w of [...this.#ready.values()]) {
       if (w.committedSize <= w.lastCheckpointSize) continue;
-      await w.checkpoint().catch(() => undefined);
+      await w.checkpoint().catch((e: unknown) => this.reportError(`checkpoint of tenant ${w.tenant.id} failed`, e));
     }
   }
 
