@@ -36,13 +36,18 @@ const operations: { path: string; method: string; op: Json }[] = Object.entries(
 );
 const schemas = (doc['components'] as Json)['schemas'] as Record<string, Json>;
 
-/** The routes of app.ts, with the scope each one requires (undefined: no authentication). */
+/** The routes of app.ts and tiles.ts, with the scope each one requires (undefined: no authentication). */
 function appRoutes(): Map<string, string | undefined> {
   const src = readFileSync(new URL('../src/http/app.ts', import.meta.url), 'utf8');
   const out = new Map<string, string | undefined>();
   for (const m of src.matchAll(/\bapp\.(get|post|delete)\(\s*'([^']+)'\s*,\s*(\{\s*onRequest:\s*authed\('(\w+)'\)\s*\})?/g)) {
     const path = m[2]!.replace(/:(\w+)/g, '{$1}');
     out.set(`${m[1]!} ${path}`, m[4]);
+  }
+  // The tlog-tiles routes (tiles.ts) all authenticate for the read scope; `*` is the rest of the path.
+  const tiles = readFileSync(new URL('../src/http/tiles.ts', import.meta.url), 'utf8');
+  for (const m of tiles.matchAll(/\bapp\.(get)\(\s*'([^']+)'/g)) {
+    out.set(`${m[1]!} ${m[2]!.replace(/:(\w+)/g, '{$1}').replace('*', '{path}')}`, 'read');
   }
   return out;
 }

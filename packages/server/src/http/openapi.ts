@@ -580,6 +580,36 @@ function buildDocument(): Json {
         },
       }),
     },
+    '/v1/tlog/{tenant}/checkpoint': {
+      get: scoped('read', {
+        operationId: 'getTlogCheckpoint',
+        tags: ['tlog-tiles'],
+        summary: 'tlog-tiles: latest checkpoint',
+        description: 'The c2sp.org/tlog-tiles checkpoint resource of the tenant log (the latest signed checkpoint; mutable, not cached beyond a second). `tenant` must be the API key\'s own tenant.',
+        parameters: [{ name: 'tenant', in: 'path', required: true, description: 'The tenant id; must be the key\'s tenant.', schema: { type: 'string' } }],
+        responses: {
+          '200': ok(CHECKPOINT_FORMAT, { [TEXT]: { schema: { type: 'string' } } }),
+          ...problems(...AUTH_ERRORS, 'NOT_FOUND'),
+        },
+      }),
+    },
+    '/v1/tlog/{tenant}/tile/{path}': {
+      get: scoped('read', {
+        operationId: 'getTlogTile',
+        tags: ['tlog-tiles'],
+        summary: 'tlog-tiles: hash tiles and entry bundles',
+        description:
+          'c2sp.org/tlog-tiles resources under the prefix /v1/tlog/{tenant}/: `tile/<L>/<N>[.p/<W>]` (256, or W, hashes of tree level 8L, 32 bytes each) and `tile/entries/<N>[.p/<W>]` (the record bytes of 256, or W, leaves, each prefixed by its big-endian uint16 length). `<N>` is written in zero-padded groups of three digits, all but the last prefixed by `x` (1234067 is `x001/x234/067`). `{path}` holds slashes: it is everything after `tile/`. Immutable: cached for a year. Reading entry bundles writes a trailseal.audit.read record.',
+        parameters: [
+          { name: 'tenant', in: 'path', required: true, description: 'The tenant id; must be the key\'s tenant.', schema: { type: 'string' } },
+          { name: 'path', in: 'path', required: true, description: '`<L>/<N>[.p/<W>]` or `entries/<N>[.p/<W>]`.', schema: { type: 'string', pattern: '^(entries|0|[1-9][0-9]?)/(x[0-9]{3}/)*[0-9]{3}(\\.p/[1-9][0-9]{0,2})?$' } },
+        ],
+        responses: {
+          '200': ok('The tile or entry bundle.', { 'application/octet-stream': { schema: { type: 'string', contentMediaType: 'application/octet-stream' } } }),
+          ...problems(...AUTH_ERRORS, 'QUERY_INVALID', 'NOT_FOUND', 'TREE_NODE_MISSING'),
+        },
+      }),
+    },
     '/v1/admin/tenants': {
       post: scoped('admin', {
         operationId: 'createTenant',
