@@ -673,7 +673,8 @@ export function storeConformance(name: string, open: () => Promise<OpenedStore>)
           }
         };
         await Promise.all(Array.from({ length: WORKERS }, (_, w) => worker(w)));
-        expect(builds).toBe(WORKERS * BATCHES);
+        // Optimistic drivers build again when another writer moved the head first.
+        expect(builds).toBeGreaterThanOrEqual(WORKERS * BATCHES);
 
         const head = (await second.store.getHead(row.id))!;
         expect(head.size).toBe(1 + expectedIds.size);

@@ -1,14 +1,14 @@
 // The conformance suite on a SQLite database in a temporary file (two
 // connections to it for the concurrency test), plus the SQLite write lock.
 //
-// better-sqlite3 is synchronous, so the suite's two connections in this one
-// thread never hold the lock at the same moment; the test below holds it from
-// a third connection to see what a writer in another process meets.
+// Each store writes through its own writer thread, so the suite's two stores
+// do contend for the database write lock; the test below also holds it from a
+// third connection to see what a writer meets when another process keeps it.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { isTrailsealError } from '@trailseal/format';
+import { LogSealer, isTrailsealError } from '@trailseal/format';
 import { afterAll, describe, expect, it } from 'vitest';
 import { SqliteStore } from '../src/store/sqlite.js';
 import { storeConformance } from './store-conformance.js';
@@ -37,15 +37,26 @@ describe('SQLite specifics', () => {
         .putApiKey({ id: '0000000000000001', tenant: null, name: 'k', scopes: [], secretHash: new Uint8Array(32), createdAt: 'now', expiresAt: null, revokedAt: null })
         .catch((e: unknown) => e);
       expect(isTrailsealError(err, 'STORE_UNAVAILABLE')).toBe(true);
-      let built = false;
+      // A tenant created before the lock was taken: its append is built, then refused at the lock.
+      other.exec('ROLLBACK');
+      const key = new Uint8Array(32).fill(7);
+      const sealer = new LogSealer({ tenant: 'locked', origin: 'test.example/tenants/locked', tenantKey: key, signingSeed: key });
+      const genesis = sealer.genesis(Date.UTC(2026, 10, 26));
+      const st = sealer.state;
+      const head = { size: st.size, prevHash: st.prevHash, range: st.range.hashes, macGeneration: 0, signingGeneration: 0, lastReceivedAtMs: Date.UTC(2026, 10, 26) };
+      await store.createTenant({ id: 'locked', name: 'locked', origin: 'test.example/tenants/locked', wrappedKey: new Uint8Array(61), keyWrapper: 'test', createdAt: 'now' }, { records: [{ sealed: genesis, eventId: null }], head });
+      other.exec('BEGIN IMMEDIATE');
+      const ev = { id: 'e-1', time: '2026-11-26T00:00:00Z', action: 'file.read', outcome: 'success' as const, actor: { id: 'u', type: 'user' as const } };
       const appendErr = await store
-        .append('x', [], () => {
-          built = true;
-          throw new Error('not reached: the lock comes first');
+        .append('locked', ['e-1'], (h) => {
+          const s2 = new LogSealer({ tenant: 'locked', origin: 'test.example/tenants/locked', tenantKey: key, signingSeed: key, state: sealer.state });
+          const sealed = s2.append(ev, Date.UTC(2026, 10, 26, 1));
+          const after = s2.state;
+          return { records: [{ sealed, eventId: 'e-1' }], head: { ...h, size: after.size, prevHash: after.prevHash, range: after.range.hashes, lastReceivedAtMs: Date.UTC(2026, 10, 26, 1) } };
         })
         .catch((e: unknown) => e);
       expect(isTrailsealError(appendErr, 'STORE_UNAVAILABLE')).toBe(true);
-      expect(built).toBe(false);
+      expect((await store.getHead('locked'))?.size).toBe(1);
       other.exec('ROLLBACK');
       expect(await store.getApiKey('0000000000000001')).toBeUndefined();
       expect(await store.revokeApiKey('0000000000000001', 'now')).toBe(false);

@@ -51,11 +51,14 @@ export interface AppendPlan {
 }
 
 /**
- * Called by the driver inside the write transaction, with the tenant's head
- * locked (no other writer, in this or any other process, can append until the
- * transaction ends) and the receipts of those of `eventIds` already stored.
- * It must be synchronous and must not perform I/O. If it throws, the
- * transaction rolls back and the error propagates.
+ * Builds an append on `head`, given the receipts of those of the requested
+ * event ids already stored. It must be synchronous, must not perform I/O, and
+ * may be called more than once: a driver either calls it with the head locked
+ * (PostgreSQL: SELECT ... FOR UPDATE) or calls it on the head as read and
+ * writes the plan only if, under the write lock, the head and the new ids are
+ * still as the plan assumed, calling it again otherwise (SQLite). Either way
+ * what is written continues the stored head exactly. If it throws, nothing is
+ * written and the error propagates.
  */
 export type AppendBuilder = (head: HeadRow, known: ReadonlyMap<string, ReceiptRow>) => AppendPlan;
 
@@ -107,9 +110,9 @@ export interface Store {
   listTenants(): Promise<TenantRow[]>;
 
   /**
-   * Appends to one tenant's log: locks its head, looks up `eventIds`, calls
-   * `build`, writes the planned records, their tree nodes and the new head,
-   * and commits durably before resolving. TENANT_NOT_FOUND if the tenant does
+   * Appends to one tenant's log: looks up `eventIds`, calls `build` (see
+   * AppendBuilder), writes the planned records, their tree nodes and the new
+   * head in one transaction, and commits durably before resolving. TENANT_NOT_FOUND if the tenant does
    * not exist. The planned records must continue the head exactly (seq =
    * head.size, head.size + 1, ...); the driver rejects anything else.
    */

@@ -1,0 +1,309 @@
+// The SQLite engine: one better-sqlite3 connection, its prepared statements
+// and synchronous operations. The store (sqlite.ts) reads through one engine
+// on the event loop and writes through another in a writer thread
+// (sqlite-writer.ts), so that a commit's fsync never stalls the API.
+//
+// Writes take plain, structured-clonable data (WritePlan) because they cross
+// the thread boundary. Every write transaction is BEGIN IMMEDIATE: it takes
+// the database write lock before it reads, so the head it checks is the head
+// it extends, whichever process or thread wrote last.
+import Database from 'better-sqlite3';
+import { TrailsealError, logTimestamp } from '@trailseal/format';
+import { joinHashes, splitHashes, storeFailure } from './common.js';
+import type { ApiKeyRow, CheckpointRow, HeadRow, ReceiptRow, Scope, StoredRecord, TenantRow } from './types.js';
+
+export const SCHEMA_VERSION = 1;
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS tenants (
+  id TEXT PRIMARY KEY, name TEXT NOT NULL, origin TEXT NOT NULL,
+  wrapped_key BLOB NOT NULL, key_wrapper TEXT NOT NULL, created_at TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS heads (
+  tenant TEXT PRIMARY KEY REFERENCES tenants(id), size INTEGER NOT NULL, prev_hash TEXT NOT NULL,
+  range BLOB NOT NULL, mac_generation INTEGER NOT NULL, signing_generation INTEGER NOT NULL,
+  last_received_ms INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS records (
+  tenant TEXT NOT NULL, seq INTEGER NOT NULL, event_id TEXT, received_ms INTEGER NOT NULL, body TEXT NOT NULL,
+  PRIMARY KEY (tenant, seq));
+CREATE UNIQUE INDEX IF NOT EXISTS records_event_id ON records (tenant, event_id) WHERE event_id IS NOT NULL;
+CREATE INDEX IF NOT EXISTS records_received ON records (tenant, received_ms);
+CREATE TABLE IF NOT EXISTS nodes (
+  tenant TEXT NOT NULL, level INTEGER NOT NULL, idx INTEGER NOT NULL, hash BLOB NOT NULL,
+  PRIMARY KEY (tenant, level, idx)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS checkpoints (
+  tenant TEXT NOT NULL, size INTEGER NOT NULL, note TEXT NOT NULL, PRIMARY KEY (tenant, size)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS api_keys (
+  id TEXT PRIMARY KEY, tenant TEXT, name TEXT NOT NULL, scopes TEXT NOT NULL, secret_hash BLOB NOT NULL,
+  created_at TEXT NOT NULL, expires_at TEXT, revoked_at TEXT);
+`;
+
+interface HeadSql {
+  size: number;
+  prev_hash: string;
+  range: Buffer;
+  mac_generation: number;
+  signing_generation: number;
+  last_received_ms: number;
+}
+interface TenantSql {
+  id: string;
+  name: string;
+  origin: string;
+  wrapped_key: Buffer;
+  key_wrapper: string;
+  created_at: string;
+}
+interface KeySql {
+  id: string;
+  tenant: string | null;
+  name: string;
+  scopes: string;
+  secret_hash: Buffer;
+  created_at: string;
+  expires_at: string | null;
+  revoked_at: string | null;
+}
+
+
+/** What a writer stores for one append: the rows, as plain data. */
+export interface WritePlan {
+  readonly records: readonly { readonly seq: number; readonly eventId: string | null; readonly receivedMs: number; readonly body: string }[];
+  readonly nodes: readonly { readonly level: number; readonly index: number; readonly hash: Uint8Array }[];
+  readonly head: HeadRow;
+}
+
+export type AppendOutcome = 'committed' | 'conflict';
+
+export class SqliteEngine {
+  readonly db: Database.Database;
+  readonly #s: ReturnType<typeof prepare>;
+  readonly #appendTx: Database.Transaction<(tenant: string, expect: { size: number; prevHash: string }, plan: WritePlan) => AppendOutcome>;
+  readonly #createTx: Database.Transaction<(tenant: TenantRow, plan: WritePlan) => void>;
+
+  constructor(path: string, busyTimeoutMs = 10_000) {
+    try {
+      this.db = new Database(path);
+      this.db.pragma(`busy_timeout = ${busyTimeoutMs}`);
+      this.db.pragma('journal_mode = WAL');
+      // A COMMIT returns only after the WAL is fsynced (https://www.sqlite.org/pragma.html#pragma_synchronous).
+      this.db.pragma('synchronous = FULL');
+      this.db.pragma('foreign_keys = ON');
+      this.db.exec(SCHEMA);
+    } catch (e) {
+      throw storeFailure(e, `cannot open the SQLite database ${path}`);
+    }
+    this.#s = prepare(this.db);
+    const s = this.#s;
+    this.#appendTx = this.db.transaction((tenant, expect, plan) => {
+      const head = s.getHead.get(tenant) as HeadSql | undefined;
+      if (head === undefined) throw new TrailsealError('TENANT_NOT_FOUND', `no tenant ${tenant}`);
+      // Optimistic concurrency: the plan was built on a head read without the
+      // lock; another writer may have moved it, or stored one of the ids since.
+      // Every stored id moved the head, so with the head unchanged the ids the
+      // plan was built with are still the stored ones; an id stored twice
+      // anyway is a builder bug, refused by the unique index.
+      if (head.size !== expect.size || head.prev_hash !== expect.prevHash) return 'conflict';
+      this.#writePlan(tenant, plan);
+      return 'committed';
+    });
+    this.#createTx = this.db.transaction((tenant, plan) => {
+      if (s.getTenant.get(tenant.id) !== undefined) throw new TrailsealError('TENANT_EXISTS', `tenant ${tenant.id} exists`, { field: 'id' });
+      s.insertTenant.run(tenant.id, tenant.name, tenant.origin, Buffer.from(tenant.wrappedKey), tenant.keyWrapper, tenant.createdAt);
+      s.insertHead.run(tenant.id, 0, '0'.repeat(64), Buffer.alloc(0), 0, 0, 0);
+      this.#writePlan(tenant.id, plan);
+    });
+  }
+
+  close(): void {
+    if (this.db.open) this.db.close();
+  }
+
+  // --- writes (the writer thread) ---------------------------------------------
+
+  migrate(): void {
+    this.#write(() => {
+      const row = this.db.prepare('SELECT value FROM meta WHERE name = ?').get('schema_version') as { value: string } | undefined;
+      if (row === undefined) this.db.prepare('INSERT INTO meta (name, value) VALUES (?, ?)').run('schema_version', String(SCHEMA_VERSION));
+      else if (Number(row.value) > SCHEMA_VERSION) {
+        throw new TrailsealError('CONFIG_INVALID', `the database has schema version ${row.value}; this build understands up to ${SCHEMA_VERSION}`);
+      }
+    });
+  }
+
+  createTenant(tenant: TenantRow, plan: WritePlan): void {
+    this.#write(() => this.#createTx.immediate(tenant, plan));
+  }
+
+  /** Writes the plan if the head is still `expect`; 'conflict' (nothing written) otherwise. */
+  append(tenant: string, expect: { size: number; prevHash: string }, plan: WritePlan): AppendOutcome {
+    return this.#write(() => this.#appendTx.immediate(tenant, expect, plan));
+  }
+
+  #writePlan(tenant: string, plan: WritePlan): void {
+    const s = this.#s;
+    for (const r of plan.records) s.insertRecord.run(tenant, r.seq, r.eventId, r.receivedMs, r.body);
+    for (const n of plan.nodes) s.insertNode.run(tenant, n.level, n.index, n.hash);
+    const h = plan.head;
+    s.updateHead.run(h.size, h.prevHash, joinHashes(h.range), h.macGeneration, h.signingGeneration, h.lastReceivedAtMs, tenant);
+  }
+
+  putCheckpoint(tenant: string, cp: CheckpointRow): void {
+    this.#write(() => this.#s.insertCheckpoint.run(tenant, cp.size, cp.note));
+  }
+
+  putApiKey(k: ApiKeyRow): void {
+    this.#write(() => this.#s.insertKey.run(k.id, k.tenant, k.name, k.scopes.join(','), Buffer.from(k.secretHash), k.createdAt, k.expiresAt, k.revokedAt));
+  }
+
+  revokeApiKey(id: string, at: string): boolean {
+    return this.#write(() => this.#s.revokeKey.run(at, id).changes === 1);
+  }
+
+  #write<T>(fn: () => T): T {
+    try {
+      return fn();
+    } catch (e) {
+      throw storeFailure(e, 'SQLite write failed');
+    }
+  }
+
+  // --- reads (the event loop) ----------------------------------------------------
+
+  ping(): void {
+    this.#read(() => this.db.prepare('SELECT 1').get());
+  }
+
+  tenant(id: string): TenantRow | undefined {
+    const row = this.#read(() => this.#s.getTenant.get(id) as TenantSql | undefined);
+    return row === undefined ? undefined : tenantOf(row);
+  }
+
+  tenants(): TenantRow[] {
+    return this.#read(() => (this.#s.listTenants.all() as TenantSql[]).map(tenantOf));
+  }
+
+  head(tenant: string): HeadRow | undefined {
+    const r = this.#read(() => this.#s.getHead.get(tenant) as HeadSql | undefined);
+    if (r === undefined) return undefined;
+    return {
+      size: r.size,
+      prevHash: r.prev_hash,
+      range: splitHashes(r.range),
+      macGeneration: r.mac_generation,
+      signingGeneration: r.signing_generation,
+      lastReceivedAtMs: r.last_received_ms,
+    };
+  }
+
+  known(tenant: string, ids: readonly string[]): Map<string, ReceiptRow> {
+    const known = new Map<string, ReceiptRow>();
+    if (ids.length === 0) return known;
+    const rows = this.#read(() => this.#s.known.all({ tenant, ids: JSON.stringify(ids) }) as { event_id: string; seq: number; received_ms: number; hash: Buffer }[]);
+    for (const r of rows) known.set(r.event_id, { seq: r.seq, leafHash: new Uint8Array(r.hash), receivedAt: logTimestamp(r.received_ms) });
+    return known;
+  }
+
+  record(tenant: string, seq: number): StoredRecord | undefined {
+    const r = this.#read(() => this.#s.getRecord.get(tenant, seq) as { body: string } | undefined);
+    return r === undefined ? undefined : { seq, canonical: r.body };
+  }
+
+  records(tenant: string, from: number, to: number, limit: number): StoredRecord[] {
+    const rows = this.#read(() => this.#s.listRecords.all(tenant, from, to, limit) as { seq: number; body: string }[]);
+    return rows.map((r) => ({ seq: r.seq, canonical: r.body }));
+  }
+
+  seqAtTime(tenant: string, ms: number): number {
+    const r = this.#read(() => this.#s.seqAtTime.get(tenant, ms) as { seq: number } | undefined);
+    return r !== undefined ? r.seq : (this.head(tenant)?.size ?? 0);
+  }
+
+  node(tenant: string, level: number, index: number): Uint8Array | undefined {
+    const r = this.#read(() => this.#s.getNode.get(tenant, level, index) as { hash: Buffer } | undefined);
+    return r === undefined ? undefined : new Uint8Array(r.hash);
+  }
+
+  latestCheckpoint(tenant: string): CheckpointRow | undefined {
+    return this.#read(() => this.#s.latestCheckpoint.get(tenant) as CheckpointRow | undefined);
+  }
+
+  checkpointAt(tenant: string, size: number): CheckpointRow | undefined {
+    return this.#read(() => this.#s.checkpointAt.get(tenant, size) as CheckpointRow | undefined);
+  }
+
+  apiKey(id: string): ApiKeyRow | undefined {
+    const r = this.#read(() => this.#s.getKey.get(id) as KeySql | undefined);
+    return r === undefined ? undefined : keyOf(r);
+  }
+
+  apiKeys(tenant: string | null): ApiKeyRow[] {
+    const rows = this.#read(() => (tenant === null ? this.#s.listOperatorKeys.all() : this.#s.listKeys.all(tenant)) as KeySql[]);
+    return rows.map(keyOf);
+  }
+
+  #read<T>(fn: () => T): T {
+    if (!this.db.open) throw new TrailsealError('STORE_UNAVAILABLE', 'the SQLite database is closed');
+    try {
+      return fn();
+    } catch (e) {
+      throw storeFailure(e, 'SQLite read failed');
+    }
+  }
+}
+
+function prepare(db: Database.Database) {
+  return {
+    getTenant: db.prepare('SELECT * FROM tenants WHERE id = ?'),
+    listTenants: db.prepare('SELECT * FROM tenants ORDER BY id'),
+    insertTenant: db.prepare('INSERT INTO tenants (id, name, origin, wrapped_key, key_wrapper, created_at) VALUES (?, ?, ?, ?, ?, ?)'),
+    insertHead: db.prepare(
+      'INSERT INTO heads (tenant, size, prev_hash, range, mac_generation, signing_generation, last_received_ms) VALUES (?, ?, ?, ?, ?, ?, ?)',
+    ),
+    getHead: db.prepare('SELECT * FROM heads WHERE tenant = ?'),
+    updateHead: db.prepare(
+      'UPDATE heads SET size = ?, prev_hash = ?, range = ?, mac_generation = ?, signing_generation = ?, last_received_ms = ? WHERE tenant = ?',
+    ),
+    known: db.prepare(
+      // Driven from the ids (CROSS JOIN fixes the order) through the partial
+      // unique index, which the planner only considers with "event_id IS NOT
+      // NULL" spelled out; otherwise it scans the tenant's leaves.
+      `SELECT r.event_id, r.seq, r.received_ms, n.hash FROM json_each(@ids) AS j
+       CROSS JOIN records r ON r.tenant = @tenant AND r.event_id = j.value AND r.event_id IS NOT NULL
+       CROSS JOIN nodes n ON n.tenant = @tenant AND n.level = 0 AND n.idx = r.seq`,
+    ),
+    insertRecord: db.prepare('INSERT INTO records (tenant, seq, event_id, received_ms, body) VALUES (?, ?, ?, ?, ?)'),
+    insertNode: db.prepare('INSERT INTO nodes (tenant, level, idx, hash) VALUES (?, ?, ?, ?)'),
+    getRecord: db.prepare('SELECT body FROM records WHERE tenant = ? AND seq = ?'),
+    listRecords: db.prepare('SELECT seq, body FROM records WHERE tenant = ? AND seq >= ? AND seq < ? ORDER BY seq LIMIT ?'),
+    seqAtTime: db.prepare('SELECT seq FROM records WHERE tenant = ? AND received_ms >= ? ORDER BY received_ms, seq LIMIT 1'),
+    getNode: db.prepare('SELECT hash FROM nodes WHERE tenant = ? AND level = ? AND idx = ?'),
+    insertCheckpoint: db.prepare('INSERT OR IGNORE INTO checkpoints (tenant, size, note) VALUES (?, ?, ?)'),
+    latestCheckpoint: db.prepare('SELECT size, note FROM checkpoints WHERE tenant = ? ORDER BY size DESC LIMIT 1'),
+    checkpointAt: db.prepare('SELECT size, note FROM checkpoints WHERE tenant = ? AND size = ?'),
+    insertKey: db.prepare(
+      'INSERT INTO api_keys (id, tenant, name, scopes, secret_hash, created_at, expires_at, revoked_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+    ),
+    getKey: db.prepare('SELECT * FROM api_keys WHERE id = ?'),
+    listKeys: db.prepare('SELECT * FROM api_keys WHERE tenant = ? ORDER BY created_at, id'),
+    listOperatorKeys: db.prepare('SELECT * FROM api_keys WHERE tenant IS NULL ORDER BY created_at, id'),
+    revokeKey: db.prepare('UPDATE api_keys SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL'),
+  };
+}
+
+function tenantOf(r: TenantSql): TenantRow {
+  return { id: r.id, name: r.name, origin: r.origin, wrappedKey: new Uint8Array(r.wrapped_key), keyWrapper: r.key_wrapper, createdAt: r.created_at };
+}
+
+function keyOf(r: KeySql): ApiKeyRow {
+  return {
+    id: r.id,
+    tenant: r.tenant,
+    name: r.name,
+    scopes: r.scopes === '' ? [] : (r.scopes.split(',') as Scope[]),
+    secretHash: new Uint8Array(r.secret_hash),
+    createdAt: r.created_at,
+    expiresAt: r.expires_at,
+    revokedAt: r.revoked_at,
+  };
+}
