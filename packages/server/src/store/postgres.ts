@@ -294,9 +294,12 @@ export class PostgresStore implements Store {
       const known = new Map<string, ReceiptRow>();
       if (eventIds.length > 0) {
         const kr = await c.query<{ event_id: string; seq: number; received_ms: number; hash: Buffer }>(
-          `SELECT r.event_id, r.seq, r.received_ms, n.hash FROM records r
-           JOIN nodes n ON n.tenant = r.tenant AND n.level = 0 AND n.idx = r.seq
-           WHERE r.tenant = $1 AND r.event_id = ANY($2::text[])`,
+          // Driven by the partial event-id index (the planner needs "IS NOT
+          // NULL" spelled out), then one primary-key probe per match: a join
+          // let it walk every leaf of the tenant instead.
+          `SELECT r.event_id, r.seq, r.received_ms,
+             (SELECT n.hash FROM nodes n WHERE n.tenant = r.tenant AND n.level = 0 AND n.idx = r.seq) AS hash
+           FROM records r WHERE r.tenant = $1 AND r.event_id = ANY($2::text[]) AND r.event_id IS NOT NULL`,
           [tenant, eventIds],
         );
         for (const r of kr.rows) known.set(r.event_id, { seq: r.seq, leafHash: new Uint8Array(r.hash), receivedAt: logTimestamp(r.received_ms) });
