@@ -1,6 +1,7 @@
 // npm run bench: every benchmark, each figure beside a baseline measured in
 // the same run. Not part of npm test.
 import { cpus } from 'node:os';
+import { benchIngest } from './ingest.js';
 import { benchJcs } from './jcs.js';
 import { printTable } from './measure.js';
 import { benchMerkle } from './merkle.js';
@@ -12,3 +13,4 @@ printTable('canonical JSON and strict parsing, one core', benchJcs());
 printTable('Merkle tree, one core', benchMerkle());
 printTable('append pipeline, one core', benchPipeline());
 printTable('offline verification', await benchVerify(Number(process.env['TRAILSEAL_BENCH_RECORDS'] ?? 200_000)));
+await benchIngest();
