@@ -66,10 +66,22 @@ interface KeySql {
 }
 
 
-/** What a writer stores for one append: the rows, as plain data. */
+/**
+ * What a writer stores for one append, packed in a few flat values so that
+ * handing it to the writer thread clones five objects, not a few per record.
+ * Record bodies are canonical JSON, which never holds a raw line feed (RFC
+ * 8785 escapes control characters), so they travel joined by "\n".
+ */
 export interface WritePlan {
-  readonly records: readonly { readonly seq: number; readonly eventId: string | null; readonly receivedMs: number; readonly body: string }[];
-  readonly nodes: readonly { readonly level: number; readonly index: number; readonly hash: Uint8Array }[];
+  readonly seqs: Float64Array;
+  readonly receivedMs: Float64Array;
+  /** Producer event ids; null for records the log writes itself. */
+  readonly eventIds: readonly (string | null)[];
+  readonly bodies: string;
+  /** Per completed tree node: level and index, interleaved. */
+  readonly nodeIds: Float64Array;
+  /** The nodes' hashes, 32 bytes each, in nodeIds order. */
+  readonly nodeHashes: Uint8Array;
   readonly head: HeadRow;
 }
 
@@ -142,8 +154,12 @@ export class SqliteEngine {
 
   #writePlan(tenant: string, plan: WritePlan): void {
     const s = this.#s;
-    for (const r of plan.records) s.insertRecord.run(tenant, r.seq, r.eventId, r.receivedMs, r.body);
-    for (const n of plan.nodes) s.insertNode.run(tenant, n.level, n.index, n.hash);
+    const bodies = plan.seqs.length === 0 ? [] : plan.bodies.split('\n');
+    if (bodies.length !== plan.seqs.length || plan.eventIds.length !== plan.seqs.length || plan.nodeHashes.length !== (plan.nodeIds.length / 2) * 32) {
+      throw new TrailsealError('INTERNAL', 'malformed write plan');
+    }
+    for (let i = 0; i < bodies.length; i++) s.insertRecord.run(tenant, plan.seqs[i], plan.eventIds[i], plan.receivedMs[i], bodies[i]);
+    for (let i = 0; i < plan.nodeIds.length; i += 2) s.insertNode.run(tenant, plan.nodeIds[i], plan.nodeIds[i + 1], plan.nodeHashes.subarray(i * 16, i * 16 + 32));
     const h = plan.head;
     s.updateHead.run(h.size, h.prevHash, joinHashes(h.range), h.macGeneration, h.signingGeneration, h.lastReceivedAtMs, tenant);
   }

@@ -42,13 +42,29 @@ function revive(e: SerializedError): unknown {
 }
 
 export function writePlanOf(plan: AppendPlan): WritePlan {
-  const records: WritePlan['records'][number][] = [];
-  const nodes: WritePlan['nodes'][number][] = [];
-  for (const { sealed, eventId } of plan.records) {
-    records.push({ seq: sealed.record.seq, eventId, receivedMs: Date.parse(sealed.record.received_at), body: sealed.canonical });
-    for (const n of sealed.nodes) nodes.push({ level: n.id.level, index: n.id.index, hash: n.hash });
-  }
-  return { records, nodes, head: plan.head };
+  const n = plan.records.length;
+  const seqs = new Float64Array(n);
+  const receivedMs = new Float64Array(n);
+  const eventIds: (string | null)[] = new Array<string | null>(n);
+  const bodies: string[] = new Array<string>(n);
+  let nodes = 0;
+  for (const r of plan.records) nodes += r.sealed.nodes.length;
+  const nodeIds = new Float64Array(nodes * 2);
+  const nodeHashes = new Uint8Array(nodes * 32);
+  let k = 0;
+  plan.records.forEach(({ sealed, eventId }, i) => {
+    seqs[i] = sealed.record.seq;
+    receivedMs[i] = Date.parse(sealed.record.received_at);
+    eventIds[i] = eventId;
+    bodies[i] = sealed.canonical;
+    for (const node of sealed.nodes) {
+      nodeIds[2 * k] = node.id.level;
+      nodeIds[2 * k + 1] = node.id.index;
+      nodeHashes.set(node.hash, 32 * k);
+      k++;
+    }
+  });
+  return { seqs, receivedMs, eventIds, bodies: bodies.join('\n'), nodeIds, nodeHashes, head: plan.head };
 }
 
 export class SqliteStore implements Store {
@@ -151,7 +167,8 @@ export class SqliteStore implements Store {
       const known = this.#reader.known(tenant, eventIds);
       const plan = build(head, known);
       checkPlan(head, plan);
-      const outcome = await this.#call<'committed' | 'conflict'>('append', tenant, { size: head.size, prevHash: head.prevHash }, writePlanOf(plan));
+      const packed = writePlanOf(plan);
+      const outcome = await this.#call<'committed' | 'conflict'>('append', tenant, { size: head.size, prevHash: head.prevHash }, packed);
       if (outcome === 'committed') return plan;
       if (attempt >= MAX_CONFLICTS) {
         throw new TrailsealError('STORE_UNAVAILABLE', `tenant ${tenant}: the head moved under ${MAX_CONFLICTS} attempts in a row (other writers on this database)`);
