@@ -621,21 +621,8 @@ export class TrailsealClient {
   async createTenant(id: string, name?: string): Promise<Tenant> {
     if (typeof id !== 'string' || id === '') throw clientError('CLIENT_INVALID_ARGUMENT', 'tenant id must be a non-empty string');
     if (name !== undefined && typeof name !== 'string') throw clientError('CLIENT_INVALID_ARGUMENT', 'tenant name must be a string');
-    const path = '/v1/admin/tenants';
-    const answer = await this.transport.send({
-      method: 'POST',
-      path,
-      token: this.o.adminToken,
-      accept: 'application/json',
-      contentType: 'application/json',
-      body: JSON.stringify(name === undefined ? { id } : { id, name }),
-      retry: false,
-    });
-    const body = parseJson(answer, `POST ${path}`);
-    if (!isObject(body) || typeof body.id !== 'string' || typeof body.apiKey !== 'string' || typeof body.verifierKey !== 'string') {
-      throw badResponse(`POST ${path}`, 'expected {"id", "apiKey", "verifierKey"}', answer.attempts);
-    }
-    return { id: body.id, apiKey: body.apiKey, verifierKey: body.verifierKey };
+    const body = await this.adminPost('/v1/admin/tenants', name === undefined ? { id } : { id, name }, ['id', 'apiKey', 'verifierKey']);
+    return { id: body['id']!, apiKey: body['apiKey']!, verifierKey: body['verifierKey']! };
   }
 
   /**
@@ -650,20 +637,8 @@ export class TrailsealClient {
     if (options.name !== undefined) body.name = options.name;
     if (options.scopes !== undefined) body.scopes = options.scopes;
     if (options.expiresAt !== undefined) body.expiresAt = options.expiresAt;
-    const answer = await this.transport.send({
-      method: 'POST',
-      path,
-      token: this.o.adminToken,
-      accept: 'application/json',
-      contentType: 'application/json',
-      body: JSON.stringify(body),
-      retry: false,
-    });
-    const parsed = parseJson(answer, `POST ${path}`);
-    if (!isObject(parsed) || typeof parsed.id !== 'string' || typeof parsed.apiKey !== 'string') {
-      throw badResponse(`POST ${path}`, 'expected {"id", "apiKey"}', answer.attempts);
-    }
-    return { id: parsed.id, apiKey: parsed.apiKey };
+    const parsed = await this.adminPost(path, body, ['id', 'apiKey']);
+    return { id: parsed['id']!, apiKey: parsed['apiKey']! };
   }
 
   /**
@@ -674,5 +649,26 @@ export class TrailsealClient {
   async revokeApiKey(id: string): Promise<void> {
     if (typeof id !== 'string' || id === '') throw clientError('CLIENT_INVALID_ARGUMENT', 'key id must be a non-empty string');
     await this.transport.send({ method: 'DELETE', path: `/v1/admin/keys/${encodeURIComponent(id)}`, token: this.o.adminToken, accept: 'application/json', retry: false });
+  }
+
+  /**
+   * One admin POST, never retried (its answer is the only copy of a new
+   * key), whose JSON answer must hold the string members `fields`.
+   */
+  private async adminPost(path: string, body: Record<string, unknown>, fields: readonly string[]): Promise<Record<string, string>> {
+    const answer = await this.transport.send({
+      method: 'POST',
+      path,
+      token: this.o.adminToken,
+      accept: 'application/json',
+      contentType: 'application/json',
+      body: JSON.stringify(body),
+      retry: false,
+    });
+    const parsed = parseJson(answer, `POST ${path}`);
+    if (!isObject(parsed) || !fields.every((f) => typeof parsed[f] === 'string')) {
+      throw badResponse(`POST ${path}`, `expected {${fields.map((f) => `"${f}"`).join(', ')}}`, answer.attempts);
+    }
+    return parsed as Record<string, string>;
   }
 }

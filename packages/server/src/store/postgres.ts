@@ -18,7 +18,8 @@
 // as a superuser.
 import pg from 'pg';
 import { TrailsealError, logTimestamp, type NodeId } from '@trailseal/format';
-import { checkPlan, joinHashes, splitHashes, storeFailure } from './common.js';
+import { checkPlan, joinHashes, storeFailure } from './common.js';
+import { headOf, keyOf, tenantOf, type HeadSql, type KeySql, type TenantSql } from './rows.js';
 import type { ApiKeyRow, AppendBuilder, AppendPlan, CheckpointRow, HeadRow, ReceiptRow, RecordQuery, Scope, Store, StoredRecord, TenantRow } from './types.js';
 
 const { Pool, escapeLiteral } = pg;
@@ -126,32 +127,6 @@ const TYPES: pg.CustomTypesConfig = {
   getTypeParser: (oid: number, format?: 'text' | 'binary') => (oid === INT8_OID && format !== 'binary' ? parseInt8 : pg.types.getTypeParser(oid, format)),
 };
 
-interface HeadSql {
-  size: number;
-  prev_hash: string;
-  range: Buffer;
-  mac_generation: number;
-  signing_generation: number;
-  last_received_ms: number;
-}
-interface TenantSql {
-  id: string;
-  name: string;
-  origin: string;
-  wrapped_key: Buffer;
-  key_wrapper: string;
-  created_at: string;
-}
-interface KeySql {
-  id: string;
-  tenant: string | null;
-  name: string;
-  scopes: string[];
-  secret_hash: Buffer;
-  created_at: string;
-  expires_at: string | null;
-  revoked_at: string | null;
-}
 
 export interface PostgresStoreOptions {
   /** postgres://user[:password]@host[:port]/database[?options] */
@@ -393,16 +368,16 @@ export class PostgresStore implements Store {
   }
 
   async getApiKey(id: string): Promise<ApiKeyRow | undefined> {
-    const r = await this.#query<KeySql>('SELECT * FROM api_keys WHERE id = $1', [id]);
-    return r[0] === undefined ? undefined : keyOf(r[0]);
+    const r = await this.#query<KeySql<string[]>>('SELECT * FROM api_keys WHERE id = $1', [id]);
+    return r[0] === undefined ? undefined : keyOf(r[0], r[0].scopes as Scope[]);
   }
 
   async listApiKeys(tenant: string | null): Promise<ApiKeyRow[]> {
     const rows =
       tenant === null
-        ? await this.#query<KeySql>('SELECT * FROM api_keys WHERE tenant IS NULL ORDER BY created_at, id')
-        : await this.#query<KeySql>('SELECT * FROM api_keys WHERE tenant = $1 ORDER BY created_at, id', [tenant]);
-    return rows.map(keyOf);
+        ? await this.#query<KeySql<string[]>>('SELECT * FROM api_keys WHERE tenant IS NULL ORDER BY created_at, id')
+        : await this.#query<KeySql<string[]>>('SELECT * FROM api_keys WHERE tenant = $1 ORDER BY created_at, id', [tenant]);
+    return rows.map((r) => keyOf(r, r.scopes as Scope[]));
   }
 
   async revokeApiKey(id: string, at: string): Promise<boolean> {
@@ -509,30 +484,3 @@ function buf(b: Uint8Array): Buffer {
   return Buffer.from(b.buffer, b.byteOffset, b.byteLength);
 }
 
-function headOf(r: HeadSql): HeadRow {
-  return {
-    size: r.size,
-    prevHash: r.prev_hash,
-    range: splitHashes(r.range),
-    macGeneration: r.mac_generation,
-    signingGeneration: r.signing_generation,
-    lastReceivedAtMs: r.last_received_ms,
-  };
-}
-
-function tenantOf(r: TenantSql): TenantRow {
-  return { id: r.id, name: r.name, origin: r.origin, wrappedKey: new Uint8Array(r.wrapped_key), keyWrapper: r.key_wrapper, createdAt: r.created_at };
-}
-
-function keyOf(r: KeySql): ApiKeyRow {
-  return {
-    id: r.id,
-    tenant: r.tenant,
-    name: r.name,
-    scopes: r.scopes as Scope[],
-    secretHash: new Uint8Array(r.secret_hash),
-    createdAt: r.created_at,
-    expiresAt: r.expires_at,
-    revokedAt: r.revoked_at,
-  };
-}

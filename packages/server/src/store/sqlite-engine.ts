@@ -9,7 +9,8 @@
 // it extends, whichever process or thread wrote last.
 import Database from 'better-sqlite3';
 import { TrailsealError, logTimestamp } from '@trailseal/format';
-import { joinHashes, splitHashes, storeFailure } from './common.js';
+import { joinHashes, storeFailure } from './common.js';
+import { headOf, keyOf, tenantOf, type HeadSql, type KeySql, type TenantSql } from './rows.js';
 import type { ApiKeyRow, CheckpointRow, HeadRow, ReceiptRow, Scope, StoredRecord, TenantRow } from './types.js';
 
 export const SCHEMA_VERSION = 1;
@@ -37,34 +38,6 @@ CREATE TABLE IF NOT EXISTS api_keys (
   id TEXT PRIMARY KEY, tenant TEXT, name TEXT NOT NULL, scopes TEXT NOT NULL, secret_hash BLOB NOT NULL,
   created_at TEXT NOT NULL, expires_at TEXT, revoked_at TEXT);
 `;
-
-interface HeadSql {
-  size: number;
-  prev_hash: string;
-  range: Buffer;
-  mac_generation: number;
-  signing_generation: number;
-  last_received_ms: number;
-}
-interface TenantSql {
-  id: string;
-  name: string;
-  origin: string;
-  wrapped_key: Buffer;
-  key_wrapper: string;
-  created_at: string;
-}
-interface KeySql {
-  id: string;
-  tenant: string | null;
-  name: string;
-  scopes: string;
-  secret_hash: Buffer;
-  created_at: string;
-  expires_at: string | null;
-  revoked_at: string | null;
-}
-
 
 /**
  * What a writer stores for one append, packed in a few flat values so that
@@ -201,15 +174,7 @@ export class SqliteEngine {
 
   head(tenant: string): HeadRow | undefined {
     const r = this.#read(() => this.#s.getHead.get(tenant) as HeadSql | undefined);
-    if (r === undefined) return undefined;
-    return {
-      size: r.size,
-      prevHash: r.prev_hash,
-      range: splitHashes(r.range),
-      macGeneration: r.mac_generation,
-      signingGeneration: r.signing_generation,
-      lastReceivedAtMs: r.last_received_ms,
-    };
+    return r === undefined ? undefined : headOf(r);
   }
 
   known(tenant: string, ids: readonly string[]): Map<string, ReceiptRow> {
@@ -249,13 +214,13 @@ export class SqliteEngine {
   }
 
   apiKey(id: string): ApiKeyRow | undefined {
-    const r = this.#read(() => this.#s.getKey.get(id) as KeySql | undefined);
-    return r === undefined ? undefined : keyOf(r);
+    const r = this.#read(() => this.#s.getKey.get(id) as KeySql<string> | undefined);
+    return r === undefined ? undefined : keyOf(r, scopesOf(r.scopes));
   }
 
   apiKeys(tenant: string | null): ApiKeyRow[] {
-    const rows = this.#read(() => (tenant === null ? this.#s.listOperatorKeys.all() : this.#s.listKeys.all(tenant)) as KeySql[]);
-    return rows.map(keyOf);
+    const rows = this.#read(() => (tenant === null ? this.#s.listOperatorKeys.all() : this.#s.listKeys.all(tenant)) as KeySql<string>[]);
+    return rows.map((r) => keyOf(r, scopesOf(r.scopes)));
   }
 
   #read<T>(fn: () => T): T {
@@ -307,19 +272,7 @@ function prepare(db: Database.Database) {
   };
 }
 
-function tenantOf(r: TenantSql): TenantRow {
-  return { id: r.id, name: r.name, origin: r.origin, wrappedKey: new Uint8Array(r.wrapped_key), keyWrapper: r.key_wrapper, createdAt: r.created_at };
-}
-
-function keyOf(r: KeySql): ApiKeyRow {
-  return {
-    id: r.id,
-    tenant: r.tenant,
-    name: r.name,
-    scopes: r.scopes === '' ? [] : (r.scopes.split(',') as Scope[]),
-    secretHash: new Uint8Array(r.secret_hash),
-    createdAt: r.created_at,
-    expiresAt: r.expires_at,
-    revokedAt: r.revoked_at,
-  };
+/** SQLite keeps scopes as comma-separated text. */
+function scopesOf(text: string): Scope[] {
+  return text === '' ? [] : (text.split(',') as Scope[]);
 }
