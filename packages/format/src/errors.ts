@@ -96,6 +96,7 @@ export const ERROR_REGISTRY = {
   UNSUPPORTED_MEDIA_TYPE: def(415, 'Unsupported media type', 'Send application/json or application/x-ndjson.'),
   BODY_TOO_LARGE: def(413, 'Body too large', 'The request body exceeds the limit named in `limit` (bytes). Split the batch.'),
   BATCH_TOO_LARGE: def(413, 'Batch too large', 'The batch holds more events than the limit named in `limit`. Split the batch.'),
+  IDEMPOTENCY_CONFLICT: def(409, 'Event id reused for another event', 'An event id is the idempotency key: it was stored (or appears earlier in the batch) with different content. Nothing of this request was stored. Re-send the original event to get its receipt, or use a new id for a new event.'),
   OVERLOADED: def(503, 'Service overloaded', 'The ingest queue is full. Nothing was stored; retry after the number of seconds in Retry-After, with the same event ids.'),
   STORE_UNAVAILABLE: def(503, 'Store unavailable', 'The store cannot commit (disk full, read-only data directory, database unreachable). Nothing was stored; retry after Retry-After with the same event ids.'),
   CONFIG_INVALID: def(500, 'Invalid configuration', 'A flag, environment variable or key file is missing or malformed; the message names it. The service does not start.'),

@@ -100,6 +100,23 @@ function apiContract(kind: 'sqlite' | 'postgres'): void {
       expect(await size(acme.apiKey)).toBe(before + 1);
     });
 
+    it('refuses an id re-sent with different content (409), alone or within a batch, without failing requests committed alongside', async () => {
+      const ev = { ...richEvent(11), id: 'reused' };
+      const first = (await post(acme.apiKey, ev)).json<{ receipts: { seq: number }[] }>().receipts[0]!;
+      const before = await size(acme.apiKey);
+      const others = [0, 1, 2, 3].map((i) => post(acme.apiKey, { ...richEvent(500 + i), id: `alongside-${i}` }));
+      const changed = post(acme.apiKey, [{ ...richEvent(12), id: 'fresh-12' }, { ...ev, outcome: 'denied' }]);
+      const [r, ...rest] = await Promise.all([changed, ...others]);
+      expect([r!.status, r!.json()['code'], r!.json()['field'], r!.json()['seq']]).toEqual([409, 'IDEMPOTENCY_CONFLICT', '[1].id', first.seq]);
+      expect(rest.map((x) => x.status)).toEqual([201, 201, 201, 201]);
+      expect(await size(acme.apiKey)).toBe(before + 4);
+      expect((await get(acme.apiKey, '/v1/events?limit=1000')).text).not.toContain('fresh-12');
+      const inBatch = await post(acme.apiKey, [{ ...richEvent(13), id: 'twice' }, { ...richEvent(14), id: 'twice' }]);
+      expect([inBatch.status, inBatch.json()['code'], inBatch.json()['field']]).toEqual([409, 'IDEMPOTENCY_CONFLICT', '[1].id']);
+      // The same content again is a plain duplicate.
+      expect((await post(acme.apiKey, ev)).json<{ receipts: { duplicate?: boolean }[] }>().receipts[0]!.duplicate).toBe(true);
+    });
+
     it('rejects a batch with one bad event as a whole, naming every bad field by index; nothing is stored', async () => {
       const before = await size(acme.apiKey);
       const bad = { ...richEvent(9), id: 'bad-9', source: { ip: '999.1.1.1' }, outcome: 'maybe' };

@@ -475,7 +475,7 @@ function buildDocument(): Json {
         },
         responses: {
           '201': ok('Stored: one receipt per event, in request order.', json(ref('schemas', 'Receipts'))),
-          ...problems(...AUTH_ERRORS, ...JSON_BODY_ERRORS, 'BATCH_TOO_LARGE', 'EVENT_TOO_LARGE', 'EVENT_INVALID', 'OVERLOADED'),
+          ...problems(...AUTH_ERRORS, ...JSON_BODY_ERRORS, 'BATCH_TOO_LARGE', 'EVENT_TOO_LARGE', 'EVENT_INVALID', 'IDEMPOTENCY_CONFLICT', 'OVERLOADED'),
         },
       }),
       get: scoped('read', {

@@ -8,7 +8,7 @@
 // used only under the store's head lock (inside AppendBuilder) and is dropped
 // whenever a commit fails or the stored head moved (another process appended),
 // so it can never sign or seal on top of state that was not committed.
-import { CompactRange, LogSealer, TrailsealError, deriveSigningSeed, toHex, type EventV1, type SealedRecord } from '@trailseal/format';
+import { CompactRange, LOG_FIELDS, LogSealer, TrailsealError, canonicalEvent, canonicalize, deriveSigningSeed, toHex, type EventV1, type SealedRecord } from '@trailseal/format';
 import type { AppendPlan, HeadRow, PlannedRecord, ReceiptRow, Store, TenantRow } from '../store/types.js';
 
 export interface Receipt {
@@ -179,9 +179,10 @@ export class TenantWriter {
       for (const e of j.events) ids.push(e.id);
     }
     const receipts: Receipt[][] = [];
+    const refused = new Map<number, TrailsealError>();
     let plan: AppendPlan;
     try {
-      plan = await this.#store.append(this.tenant.id, ids, (head, known) => this.#build(head, known, batch, receipts));
+      plan = await this.#store.append(this.tenant.id, ids, (head, known) => this.#build(head, known, batch, receipts, refused));
     } catch (e) {
       // The sealer may hold records that were not committed.
       this.#sealer = undefined;
@@ -193,47 +194,58 @@ export class TenantWriter {
     this.#sealerSigningGeneration = plan.head.signingGeneration;
     this.#hooks.dequeued(events);
     this.#hooks.committed(this.tenant.id, { events, records: plan.records.length, ms: performance.now() - started });
-    batch.forEach((j, i) => j.resolve(receipts[i]!));
+    batch.forEach((j, i) => {
+      const no = refused.get(i);
+      if (no !== undefined) j.reject(no);
+      else j.resolve(receipts[i]!);
+    });
   }
 
-  #build(head: HeadRow, known: ReadonlyMap<string, ReceiptRow>, batch: Exclude<Job, { kind: 'checkpoint' }>[], receipts: Receipt[][]): AppendPlan {
+  #build(head: HeadRow, known: ReadonlyMap<string, ReceiptRow>, batch: Exclude<Job, { kind: 'checkpoint' }>[], receipts: Receipt[][], refused: Map<number, TrailsealError>): AppendPlan {
     receipts.length = 0;
+    refused.clear();
     const sealer = this.#sealerFor(head);
     // received_at never runs backwards, even if the clock does.
     const now = Math.max(this.#now(), head.lastReceivedAtMs);
     const records: PlannedRecord[] = [];
-    const fresh = new Map<string, Receipt>();
+    const fresh = new Map<string, { receipt: Receipt; event: EventV1 }>();
     let signingGeneration = head.signingGeneration;
-    for (const job of batch) {
+    batch.forEach((job, index) => {
       const out: Receipt[] = [];
-      if (job.kind === 'events') {
-        for (const ev of job.events) {
-          const old = known.get(ev.id);
-          if (old !== undefined) {
-            out.push({ seq: old.seq, leafHash: toHex(old.leafHash), receivedAt: old.receivedAt, duplicate: true });
-            continue;
-          }
-          const again = fresh.get(ev.id);
-          if (again !== undefined) {
-            out.push({ ...again, duplicate: true });
-            continue;
-          }
-          const sealed = sealer.append(ev, now);
-          records.push({ sealed, eventId: ev.id });
-          const r = receiptOf(sealed);
-          fresh.set(ev.id, r);
-          out.push(r);
-        }
-      } else {
+      receipts.push(out);
+      if (job.kind === 'system') {
         const made = job.make(sealer, now, head);
         for (const sealed of made.records) {
           records.push({ sealed, eventId: null });
           out.push(receiptOf(sealed));
         }
         if (made.signingRotated === true) signingGeneration++;
+        return;
       }
-      receipts.push(out);
-    }
+      // A request is all or nothing: its ids are checked before any of its events is sealed.
+      const conflict = idConflict(job.events, known, fresh);
+      if (conflict !== undefined) {
+        refused.set(index, conflict);
+        return;
+      }
+      for (const ev of job.events) {
+        const old = known.get(ev.id);
+        if (old !== undefined) {
+          out.push({ seq: old.seq, leafHash: toHex(old.leafHash), receivedAt: old.receivedAt, duplicate: true });
+          continue;
+        }
+        const again = fresh.get(ev.id);
+        if (again !== undefined) {
+          out.push({ ...again.receipt, duplicate: true });
+          continue;
+        }
+        const sealed = sealer.append(ev, now);
+        records.push({ sealed, eventId: ev.id });
+        const r = receiptOf(sealed);
+        fresh.set(ev.id, { receipt: r, event: ev });
+        out.push(r);
+      }
+    });
     const st = sealer.state;
     return {
       records,
@@ -265,6 +277,40 @@ export class TenantWriter {
       job.reject(e);
     }
   }
+}
+
+const LOG_FIELD_NAMES: readonly string[] = LOG_FIELDS;
+
+/** The producer's event inside a stored record: the record without the fields the log set. */
+function storedEvent(record: string): string {
+  const r = JSON.parse(record) as Record<string, unknown>;
+  for (const f of LOG_FIELD_NAMES) Reflect.deleteProperty(r, f);
+  return canonicalize(r);
+}
+
+/**
+ * An id is the idempotency key: re-sending it with the same event returns the
+ * original receipt, but an id stored (or earlier in the batch) with different
+ * content is refused rather than answered with a receipt for another event.
+ * Only re-sent ids pay for the comparison.
+ */
+function idConflict(events: readonly EventV1[], known: ReadonlyMap<string, ReceiptRow>, fresh: ReadonlyMap<string, { event: EventV1 }>): TrailsealError | undefined {
+  const inRequest = new Map<string, EventV1>();
+  for (let i = 0; i < events.length; i++) {
+    const ev = events[i]!;
+    const old = known.get(ev.id);
+    const earlier = inRequest.get(ev.id) ?? fresh.get(ev.id)?.event;
+    const same = old !== undefined ? storedEvent(old.record) === canonicalEvent(ev) : earlier !== undefined ? canonicalEvent(earlier) === canonicalEvent(ev) : true;
+    if (!same) {
+      const where = old !== undefined ? `record ${old.seq}` : 'an earlier event of this batch';
+      return new TrailsealError('IDEMPOTENCY_CONFLICT', `event id ${JSON.stringify(ev.id)} is already used by ${where} with different content`, {
+        field: events.length > 1 ? `[${i}].id` : 'id',
+        ...(old !== undefined ? { seq: old.seq } : {}),
+      });
+    }
+    if (!inRequest.has(ev.id)) inRequest.set(ev.id, ev);
+  }
+  return undefined;
 }
 
 function receiptOf(s: SealedRecord): Receipt {

@@ -268,16 +268,16 @@ export class PostgresStore implements Store {
       const head = headOf(hr.rows[0]);
       const known = new Map<string, ReceiptRow>();
       if (eventIds.length > 0) {
-        const kr = await c.query<{ event_id: string; seq: number; received_ms: number; hash: Buffer }>(
+        const kr = await c.query<{ event_id: string; seq: number; received_ms: number; body: string; hash: Buffer }>(
           // Driven by the partial event-id index (the planner needs "IS NOT
           // NULL" spelled out), then one primary-key probe per match: a join
           // let it walk every leaf of the tenant instead.
-          `SELECT r.event_id, r.seq, r.received_ms,
+          `SELECT r.event_id, r.seq, r.received_ms, r.body,
              (SELECT n.hash FROM nodes n WHERE n.tenant = r.tenant AND n.level = 0 AND n.idx = r.seq) AS hash
            FROM records r WHERE r.tenant = $1 AND r.event_id = ANY($2::text[]) AND r.event_id IS NOT NULL`,
           [tenant, eventIds],
         );
-        for (const r of kr.rows) known.set(r.event_id, { seq: r.seq, leafHash: new Uint8Array(r.hash), receivedAt: logTimestamp(r.received_ms) });
+        for (const r of kr.rows) known.set(r.event_id, { seq: r.seq, leafHash: new Uint8Array(r.hash), receivedAt: logTimestamp(r.received_ms), record: r.body });
       }
       const plan = build(head, known);
       checkPlan(head, plan);

@@ -180,8 +180,8 @@ export class SqliteEngine {
   known(tenant: string, ids: readonly string[]): Map<string, ReceiptRow> {
     const known = new Map<string, ReceiptRow>();
     if (ids.length === 0) return known;
-    const rows = this.#read(() => this.#s.known.all({ tenant, ids: JSON.stringify(ids) }) as { event_id: string; seq: number; received_ms: number; hash: Buffer }[]);
-    for (const r of rows) known.set(r.event_id, { seq: r.seq, leafHash: new Uint8Array(r.hash), receivedAt: logTimestamp(r.received_ms) });
+    const rows = this.#read(() => this.#s.known.all({ tenant, ids: JSON.stringify(ids) }) as { event_id: string; seq: number; received_ms: number; body: string; hash: Buffer }[]);
+    for (const r of rows) known.set(r.event_id, { seq: r.seq, leafHash: new Uint8Array(r.hash), receivedAt: logTimestamp(r.received_ms), record: r.body });
     return known;
   }
 
@@ -249,7 +249,7 @@ function prepare(db: Database.Database) {
       // Driven from the ids (CROSS JOIN fixes the order) through the partial
       // unique index, which the planner only considers with "event_id IS NOT
       // NULL" spelled out; otherwise it scans the tenant's leaves.
-      `SELECT r.event_id, r.seq, r.received_ms, n.hash FROM json_each(@ids) AS j
+      `SELECT r.event_id, r.seq, r.received_ms, r.body, n.hash FROM json_each(@ids) AS j
        CROSS JOIN records r ON r.tenant = @tenant AND r.event_id = j.value AND r.event_id IS NOT NULL
        CROSS JOIN nodes n ON n.tenant = @tenant AND n.level = 0 AND n.idx = r.seq`,
     ),

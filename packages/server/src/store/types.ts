@@ -37,6 +37,8 @@ export interface ReceiptRow {
   readonly seq: number;
   readonly leafHash: Uint8Array;
   readonly receivedAt: string;
+  /** The stored record bytes, so that a re-sent id can be checked against what it named. */
+  readonly record: string;
 }
 
 export interface PlannedRecord {
