@@ -11,17 +11,14 @@ import {
   inclusionProofAsync,
   isIP,
   isTrailsealError,
-  parseJsonBytes,
   toBase64,
   formatTlogProof,
-  validateEvent,
-  type EventV1,
-  type FieldError,
 } from '@trailseal/format';
 import { requireScope, type Authenticator, type Principal } from '../auth.js';
 import { SYSTEM_TENANT, type LogService } from '../log/service.js';
 import { SCOPES, type Scope } from '../store/types.js';
 import { openApiDocument } from './openapi.js';
+import { checkBody, parseBody, type Body, type BodyKind, type BodyLimits } from './body.js';
 import { fromFrameworkError, problemOf } from './problem.js';
 import { registerTiles } from './tiles.js';
 
@@ -35,15 +32,6 @@ export interface HttpLimits {
 }
 
 export const DEFAULT_HTTP_LIMITS: HttpLimits = { maxBodyBytes: 16 * 1024 * 1024, maxBatchEvents: 10_000, maxPage: 1000 };
-
-/** How many field errors one response lists at most (a 10,000-event batch of bad events would otherwise answer megabytes). */
-const MAX_REPORTED_ERRORS = 100;
-
-interface Body {
-  readonly items: readonly unknown[];
-  /** The body was a JSON array or NDJSON (paths are prefixed with the item index). */
-  readonly batch: boolean;
-}
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -72,22 +60,13 @@ export function buildApp(opts: AppOptions): FastifyInstance {
   });
 
   app.removeAllContentTypeParsers();
-  const jsonLimits = { maxBytes: limits.maxBodyBytes, maxMembers: Math.max(limits.maxBatchEvents, 10_000) };
-  app.addContentTypeParser(['application/json'], { parseAs: 'buffer' }, (_req, body: Buffer, done) => {
-    try {
-      const v = parseJsonBytes(body, jsonLimits);
-      done(null, Array.isArray(v) ? { items: v, batch: true } : { items: [v], batch: false });
-    } catch (e) {
-      done(e as Error);
-    }
-  });
-  app.addContentTypeParser(['application/x-ndjson', 'application/jsonl'], { parseAs: 'buffer' }, (_req, body: Buffer, done) => {
-    try {
-      done(null, { items: parseNdjson(body, jsonLimits), batch: true });
-    } catch (e) {
-      done(e as Error);
-    }
-  });
+  const bodyLimits: BodyLimits = { maxBytes: limits.maxBodyBytes, maxMembers: Math.max(limits.maxBatchEvents, 10_000), maxBatchEvents: limits.maxBatchEvents };
+  const parser =
+    (kind: BodyKind) =>
+    async (_req: FastifyRequest, bytes: Buffer): Promise<Body> =>
+      parseBody(bytes, kind, bodyLimits);
+  app.addContentTypeParser(['application/json'], { parseAs: 'buffer' }, parser('json'));
+  app.addContentTypeParser(['application/x-ndjson', 'application/jsonl'], { parseAs: 'buffer' }, parser('ndjson'));
 
   app.setErrorHandler((err, req, reply) => {
     const e = fromFrameworkError(err, { bodyLimit: limits.maxBodyBytes });
@@ -130,11 +109,7 @@ export function buildApp(opts: AppOptions): FastifyInstance {
   app.post('/v1/events', { onRequest: authed('ingest') }, async (req, reply) => {
     const body = req.body as Body | undefined;
     if (body === undefined) throw new TrailsealError('UNSUPPORTED_MEDIA_TYPE', 'send application/json or application/x-ndjson');
-    if (body.items.length > limits.maxBatchEvents) {
-      throw new TrailsealError('BATCH_TOO_LARGE', `the batch holds ${body.items.length} events; the limit is ${limits.maxBatchEvents}`, { limit: limits.maxBatchEvents });
-    }
-    if (body.items.length === 0) throw new TrailsealError('BODY_INVALID', 'the batch is empty', { field: 'body' });
-    const events = validateBatch(body);
+    const events = checkBody(body, bodyLimits);
     const receipts = await svc.ingest(tenantOf(req), events);
     reply.code(201).send({ receipts });
   });
@@ -286,55 +261,6 @@ function sendProblem(reply: FastifyReply, e: TrailsealError, instance: string): 
   if (e.code === 'OVERLOADED' || e.code === 'STORE_UNAVAILABLE') reply.header('retry-after', String(e.details['retryAfter'] ?? 1));
   if (e.code === 'UNAUTHORIZED') reply.header('www-authenticate', 'Bearer realm="trailseal"');
   reply.code(p.status).type('application/problem+json').send(JSON.stringify(p));
-}
-
-/** Validates every event of a body; one bad event rejects the whole batch, listing every bad field with its index. */
-function validateBatch(body: Body): EventV1[] {
-  const errors: FieldError[] = [];
-  let total = 0;
-  let allTooLarge = true;
-  body.items.forEach((item, i) => {
-    const errs = validateEvent(item);
-    total += errs.length;
-    for (const e of errs) {
-      if (e.code !== 'EVENT_TOO_LARGE') allTooLarge = false;
-      if (errors.length < MAX_REPORTED_ERRORS) {
-        const path = body.batch ? (e.path === '' ? `[${i}]` : `[${i}].${e.path}`) : e.path;
-        errors.push({ ...e, path });
-      }
-    }
-  });
-  if (total > 0) {
-    const summary = errors.slice(0, 5).map((e) => `${e.path || '(event)'}: ${e.code}`).join('; ');
-    throw new TrailsealError(allTooLarge ? 'EVENT_TOO_LARGE' : 'EVENT_INVALID', `${total} invalid field${total === 1 ? '' : 's'}: ${summary}${total > 5 ? '; ...' : ''}`, {
-      errors,
-      ...(total > errors.length ? { truncated: true, total } : {}),
-    });
-  }
-  return body.items as EventV1[];
-}
-
-function parseNdjson(body: Buffer, limits: { maxBytes: number; maxMembers: number }): unknown[] {
-  const items: unknown[] = [];
-  let start = 0;
-  let line = 0;
-  while (start < body.length) {
-    let end = body.indexOf(0x0a, start);
-    if (end === -1) end = body.length;
-    let stop = end;
-    if (stop > start && body[stop - 1] === 0x0d) stop--;
-    if (stop > start) {
-      try {
-        items.push(parseJsonBytes(body.subarray(start, stop), limits));
-      } catch (e) {
-        if (isTrailsealError(e)) throw new TrailsealError(e.code, `NDJSON line ${line + 1}: ${e.message}`, { ...e.details, field: `[${items.length}]` });
-        throw e;
-      }
-    }
-    start = end + 1;
-    line++;
-  }
-  return items;
 }
 
 function objectBody(body: unknown): Record<string, unknown> {

@@ -1,0 +1,87 @@
+// Request bodies of POST /v1/events: strict parsing of JSON and NDJSON
+// (attacker-controlled bytes: the format core's parser refuses duplicate
+// names, lone surrogates, unsafe numbers and excess depth) and validation of
+// every event, with paths prefixed by the event's index in a batch.
+import { TrailsealError, isTrailsealError, parseJsonBytes, validateEvent, type EventV1, type FieldError } from '@trailseal/format';
+
+/** How many field errors one response lists at most (a 10,000-event batch of bad events would otherwise answer megabytes). */
+const MAX_REPORTED_ERRORS = 100;
+
+export type BodyKind = 'json' | 'ndjson';
+
+export interface Body {
+  readonly items: readonly unknown[];
+  /** The body was a JSON array or NDJSON (paths are prefixed with the item index). */
+  readonly batch: boolean;
+}
+
+export interface BodyLimits {
+  readonly maxBytes: number;
+  readonly maxMembers: number;
+  readonly maxBatchEvents: number;
+}
+
+export function parseBody(bytes: Uint8Array, kind: BodyKind, limits: BodyLimits): Body {
+  if (kind === 'ndjson') return { items: parseNdjson(bytes, limits), batch: true };
+  const v = parseJsonBytes(bytes, limits);
+  return Array.isArray(v) ? { items: v, batch: true } : { items: [v], batch: false };
+}
+
+/** The checks every body gets before anything is queued: size of the batch, then every event. */
+export function checkBody(body: Body, limits: BodyLimits): EventV1[] {
+  if (body.items.length > limits.maxBatchEvents) {
+    throw new TrailsealError('BATCH_TOO_LARGE', `the batch holds ${body.items.length} events; the limit is ${limits.maxBatchEvents}`, { limit: limits.maxBatchEvents });
+  }
+  if (body.items.length === 0) throw new TrailsealError('BODY_INVALID', 'the batch is empty', { field: 'body' });
+  return validateBatch(body);
+}
+
+/** Validates every event of a body; one bad event rejects the whole batch, listing every bad field with its index. */
+function validateBatch(body: Body): EventV1[] {
+  const errors: FieldError[] = [];
+  let total = 0;
+  let allTooLarge = true;
+  body.items.forEach((item, i) => {
+    const errs = validateEvent(item);
+    total += errs.length;
+    for (const e of errs) {
+      if (e.code !== 'EVENT_TOO_LARGE') allTooLarge = false;
+      if (errors.length < MAX_REPORTED_ERRORS) {
+        const path = body.batch ? (e.path === '' ? `[${i}]` : `[${i}].${e.path}`) : e.path;
+        errors.push({ ...e, path });
+      }
+    }
+  });
+  if (total > 0) {
+    const summary = errors.slice(0, 5).map((e) => `${e.path || '(event)'}: ${e.code}`).join('; ');
+    throw new TrailsealError(allTooLarge ? 'EVENT_TOO_LARGE' : 'EVENT_INVALID', `${total} invalid field${total === 1 ? '' : 's'}: ${summary}${total > 5 ? '; ...' : ''}`, {
+      errors,
+      ...(total > errors.length ? { truncated: true, total } : {}),
+    });
+  }
+  return body.items as EventV1[];
+}
+
+function parseNdjson(body: Uint8Array, limits: { maxBytes: number; maxMembers: number }): unknown[] {
+  const items: unknown[] = [];
+  let start = 0;
+  let line = 0;
+  while (start < body.length) {
+    let end = body.indexOf(0x0a, start);
+    if (end === -1) end = body.length;
+    let stop = end;
+    if (stop > start && body[stop - 1] === 0x0d) stop--;
+    if (stop > start) {
+      try {
+        items.push(parseJsonBytes(body.subarray(start, stop), limits));
+      } catch (e) {
+        if (isTrailsealError(e)) throw new TrailsealError(e.code, `NDJSON line ${line + 1}: ${e.message}`, { ...e.details, field: `[${items.length}]` });
+        throw e;
+      }
+    }
+    start = end + 1;
+    line++;
+  }
+  return items;
+}
+
