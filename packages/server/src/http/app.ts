@@ -71,6 +71,8 @@ export function buildApp(opts: AppOptions): FastifyInstance {
   app.setErrorHandler((err, req, reply) => {
     const e = fromFrameworkError(err, { bodyLimit: limits.maxBodyBytes });
     if (e.code === 'INTERNAL') req.log.error({ err }, 'internal error');
+    // An operator must see the store failing (disk full, read-only, database down) without a client telling them.
+    else if (e.code === 'STORE_UNAVAILABLE') req.log.warn({ code: e.code, detail: e.message }, 'store unavailable');
     svc.metrics.rejected(e.code);
     sendProblem(reply, e, req.url);
   });
