@@ -2,11 +2,14 @@
 // running service: tenant creation on the data directory (while the service
 // runs on it) and over HTTP with the admin token, key issue and revocation,
 // and the client verbs emit, tail, checkpoint and proof.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openCheckpoint, parseVerifierKey } from '@trailseal/format';
 import { verifyReceipt } from '@trailseal/verify';
 import { richEvent } from '../../../test-support/events.js';
-import { cliBuilt, runCli } from './support/process.js';
+import { cliBuilt, runCli, startServer } from './support/process.js';
 import { call, startTestService, type TestService } from './support/service.js';
 
 let svc: TestService;
@@ -81,5 +84,39 @@ describe.runIf(cliBuilt())('trailseal command', () => {
     const u = await runCli(['frobnicate']);
     expect(u.status).toBe(2);
     expect(u.stderr).toContain('unknown command');
+  });
+});
+
+describe.runIf(cliBuilt())('trailseal serve', () => {
+  it('stops cleanly on SIGTERM: exit 0, a last checkpoint covering every event, and a service.stop record', async () => {
+    const data = mkdtempSync(join(tmpdir(), 'trailseal-stop-'));
+    try {
+      const created = JSON.parse((await runCli(['tenant', 'create', 'stopper', '--json', '--data', data])).stdout) as { apiKey: string };
+      // A long cadence: only the stop itself can sign the last checkpoint.
+      const first = await startServer(['--data', data, '--checkpoint-interval-ms', '3600000']);
+      const admin = /\n {2}(tsk_\S+)\n/.exec(first.stderr())?.[1];
+      expect(admin).toBeDefined();
+      const res = await fetch(`${first.url}/v1/events`, { method: 'POST', headers: { authorization: `Bearer ${created.apiKey}`, 'content-type': 'application/json' }, body: JSON.stringify([1, 2, 3].map((i) => richEvent(i))) });
+      expect(res.status).toBe(201);
+      expect(await first.stop()).toBe(0);
+
+      const second = await startServer(['--data', data]);
+      try {
+        const get = async (token: string, path: string) => (await fetch(second.url + path, { headers: { authorization: `Bearer ${token}` } })).text();
+        const log = JSON.parse(await get(created.apiKey, '/v1/log')) as { size: number };
+        const cp = await get(created.apiKey, '/v1/checkpoint');
+        // The checkpoint signed at the stop covers the three events (the reads after it come later).
+        expect(Number(cp.split('\n')[1])).toBeGreaterThanOrEqual(5);
+        expect(log.size).toBeGreaterThanOrEqual(5);
+        const system = (JSON.parse(await get(admin!, '/v1/events?limit=1000')) as { records: { action: string }[] }).records.map((r) => r.action);
+        const stop = system.indexOf('trailseal.service.stop');
+        expect(stop).toBeGreaterThan(system.indexOf('trailseal.service.start'));
+        expect(system.lastIndexOf('trailseal.service.start')).toBeGreaterThan(stop);
+      } finally {
+        await second.stop();
+      }
+    } finally {
+      rmSync(data, { recursive: true, force: true });
+    }
   });
 });
