@@ -55,10 +55,12 @@ export async function startService(cfg: ServeConfig, opts: { logger?: boolean | 
   await service.init();
   let adminToken: string | undefined;
   if ((await store.listApiKeys(null)).length === 0) {
+    // Several processes may start together on a new database: one wins.
     const issued = issueApiKey({ tenant: null, name: 'admin (first start)', scopes: ['admin', 'read', 'export'], now: new Date() });
-    await store.putApiKey(issued.row);
-    await service.serviceRecord(SYSTEM_TENANT, 'trailseal.apikey.create', { type: 'api_key', key_id: issued.row.id, name: issued.row.name, scopes: [...issued.row.scopes] });
-    adminToken = issued.token;
+    if (await store.putFirstOperatorKey(issued.row)) {
+      await service.serviceRecord(SYSTEM_TENANT, 'trailseal.apikey.create', { type: 'api_key', key_id: issued.row.id, name: issued.row.name, scopes: [...issued.row.scopes] });
+      adminToken = issued.token;
+    }
   }
   const app = buildApp({
     service,

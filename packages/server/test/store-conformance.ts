@@ -189,6 +189,21 @@ export function storeConformance(name: string, open: () => Promise<OpenedStore>)
       await expect(store.ping()).resolves.toBeUndefined();
     });
 
+    it('putFirstOperatorKey stores the first operator key once, even from two connections at once', async () => {
+      const second = await open();
+      try {
+        const key = (id: string): ApiKeyRow => ({ id, tenant: null, name: `first ${id}`, scopes: ['admin'], secretHash: new Uint8Array(32).fill(1), createdAt: new Date(T0).toISOString(), expiresAt: null, revokedAt: null });
+        // Runs before any other test stores an operator key.
+        expect(await store.listApiKeys(null)).toEqual([]);
+        const won = await Promise.all([store.putFirstOperatorKey(key('00000000000000f1')), second.store.putFirstOperatorKey(key('00000000000000f2'))]);
+        expect(won.filter((w) => w)).toHaveLength(1);
+        expect((await store.listApiKeys(null)).map((k) => k.id)).toEqual([won[0] ? '00000000000000f1' : '00000000000000f2']);
+        expect(await store.putFirstOperatorKey(key('00000000000000f3'))).toBe(false);
+      } finally {
+        await second.close();
+      }
+    });
+
     it('createTenant writes the tenant, the genesis record, its leaf node and the head', async () => {
       const row = tenantRow(tenantId('create'));
       const { plan, genesis } = genesisPlan(row);

@@ -367,6 +367,19 @@ export class PostgresStore implements Store {
     });
   }
 
+  async putFirstOperatorKey(k: ApiKeyRow): Promise<boolean> {
+    return this.#tx('PostgreSQL write failed', { write: true }, async (c) => {
+      // READ COMMITTED lets two transactions both see "none": serialize them first.
+      await c.query("SELECT pg_advisory_xact_lock(hashtext('trailseal first operator key'))");
+      const r = await c.query(
+        `INSERT INTO api_keys (id, tenant, name, scopes, secret_hash, created_at, expires_at, revoked_at)
+         SELECT $1, NULL, $2, $3, $4, $5, $6, $7 WHERE NOT EXISTS (SELECT 1 FROM api_keys WHERE tenant IS NULL)`,
+        [k.id, k.name, [...k.scopes], buf(k.secretHash), k.createdAt, k.expiresAt, k.revokedAt],
+      );
+      return r.rowCount === 1;
+    });
+  }
+
   async getApiKey(id: string): Promise<ApiKeyRow | undefined> {
     const r = await this.#query<KeySql<string[]>>('SELECT * FROM api_keys WHERE id = $1', [id]);
     return r[0] === undefined ? undefined : keyOf(r[0], r[0].scopes as Scope[]);

@@ -65,6 +65,7 @@ export class SqliteEngine {
   readonly #s: ReturnType<typeof prepare>;
   readonly #appendTx: Database.Transaction<(tenant: string, expect: { size: number; prevHash: string }, plan: WritePlan) => AppendOutcome>;
   readonly #createTx: Database.Transaction<(tenant: TenantRow, plan: WritePlan) => void>;
+  readonly #firstKeyTx: Database.Transaction<(k: ApiKeyRow) => boolean>;
 
   constructor(path: string, busyTimeoutMs = 10_000) {
     try {
@@ -91,6 +92,11 @@ export class SqliteEngine {
       if (head.size !== expect.size || head.prev_hash !== expect.prevHash) return 'conflict';
       this.#writePlan(tenant, plan);
       return 'committed';
+    });
+    this.#firstKeyTx = this.db.transaction((k) => {
+      if (s.listOperatorKeys.get() !== undefined) return false;
+      s.insertKey.run(k.id, k.tenant, k.name, k.scopes.join(','), Buffer.from(k.secretHash), k.createdAt, k.expiresAt, k.revokedAt);
+      return true;
     });
     this.#createTx = this.db.transaction((tenant, plan) => {
       if (s.getTenant.get(tenant.id) !== undefined) throw new TrailsealError('TENANT_EXISTS', `tenant ${tenant.id} exists`, { field: 'id' });
@@ -143,6 +149,10 @@ export class SqliteEngine {
 
   putApiKey(k: ApiKeyRow): void {
     this.#write(() => this.#s.insertKey.run(k.id, k.tenant, k.name, k.scopes.join(','), Buffer.from(k.secretHash), k.createdAt, k.expiresAt, k.revokedAt));
+  }
+
+  putFirstOperatorKey(k: ApiKeyRow): boolean {
+    return this.#write(() => this.#firstKeyTx.immediate(k));
   }
 
   revokeApiKey(id: string, at: string): boolean {

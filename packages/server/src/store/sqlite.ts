@@ -216,6 +216,10 @@ export class SqliteStore implements Store {
     await this.#call('putApiKey', key);
   }
 
+  async putFirstOperatorKey(key: ApiKeyRow): Promise<boolean> {
+    return this.#call<boolean>('putFirstOperatorKey', key);
+  }
+
   async getApiKey(id: string): Promise<ApiKeyRow | undefined> {
     return this.#reader.apiKey(id);
   }

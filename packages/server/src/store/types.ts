@@ -134,6 +134,12 @@ export interface Store {
   checkpointAt(tenant: string, size: number): Promise<CheckpointRow | undefined>;
 
   putApiKey(key: ApiKeyRow): Promise<void>;
+  /**
+   * Stores `key` (an operator key, tenant null) only if no operator key
+   * exists, atomically across processes; false when one did. How the first
+   * start creates the admin token exactly once when several start together.
+   */
+  putFirstOperatorKey(key: ApiKeyRow): Promise<boolean>;
   getApiKey(id: string): Promise<ApiKeyRow | undefined>;
   listApiKeys(tenant: string | null): Promise<ApiKeyRow[]>;
   /** Marks the key revoked; false if there is no such key or it was revoked already. */
