@@ -189,6 +189,22 @@ function apiContract(kind: 'sqlite' | 'postgres'): void {
       expect((await call(svc.url, 'POST', '/v1/admin/tenants', { token: acme.apiKey, body: '{"id":"evil"}' })).status).toBe(403);
     });
 
+    it('operators rotate their own key and list keys without secrets', async () => {
+      const issued = await call(svc.url, 'POST', '/v1/admin/keys', { token: svc.admin, body: JSON.stringify({ name: 'ops-2' }) });
+      expect(issued.status).toBe(201);
+      const ops2 = issued.json<{ id: string; apiKey: string }>();
+      const listed = (await call(svc.url, 'GET', '/v1/admin/keys', { token: ops2.apiKey })).json<{ keys: Record<string, unknown>[] }>().keys;
+      expect(listed.map((k) => k['name'])).toContain('ops-2');
+      expect(JSON.stringify(listed)).not.toMatch(/secret|tsk_/);
+      const tenantKeys = (await call(svc.url, 'GET', '/v1/admin/tenants/acme/keys', { token: ops2.apiKey })).json<{ keys: { scopes: string[] }[] }>().keys;
+      expect(tenantKeys.every((k) => !k.scopes.includes('admin'))).toBe(true);
+      const bad = await call(svc.url, 'POST', '/v1/admin/keys', { token: ops2.apiKey, body: JSON.stringify({ scopes: ['ingest'] }) });
+      expect([bad.status, bad.json()['field']]).toEqual([400, 'scopes']);
+      const nope = await call(svc.url, 'POST', '/v1/admin/tenants/acme/keys', { token: ops2.apiKey, body: JSON.stringify({ scopes: ['admin'] }) });
+      expect([nope.status, nope.json()['field']]).toEqual([400, 'scopes']);
+      expect((await call(svc.url, 'GET', '/v1/admin/tenants/nobody/keys', { token: ops2.apiKey })).json()['code']).toBe('TENANT_NOT_FOUND');
+    });
+
     it('a key expired in the past is refused', async () => {
       const r = await call(svc.url, 'POST', '/v1/admin/tenants/acme/keys', { token: svc.admin, body: JSON.stringify({ scopes: ['read'], expiresAt: '2020-01-01T00:00:00Z' }) });
       expect((await get(r.json<{ apiKey: string }>().apiKey, '/v1/log')).json()['code']).toBe('UNAUTHORIZED');

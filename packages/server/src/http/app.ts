@@ -16,7 +16,7 @@ import {
 } from '@trailseal/format';
 import { requireScope, type Authenticator, type Principal } from '../auth.js';
 import { SYSTEM_TENANT, type LogService } from '../log/service.js';
-import { SCOPES, type Scope } from '../store/types.js';
+import type { ApiKeyRow, Scope } from '../store/types.js';
 import { openApiDocument } from './openapi.js';
 import { checkBody, parseBody, type Body, type BodyKind, type BodyLimits } from './body.js';
 import { fromFrameworkError, problemOf } from './problem.js';
@@ -224,18 +224,24 @@ export function buildApp(opts: AppOptions): FastifyInstance {
 
   app.post('/v1/admin/tenants/:id/keys', { onRequest: authed('admin') }, async (req, reply) => {
     const tenant = (req.params as { id: string }).id;
-    const b = objectBody(req.body);
-    const name = b['name'] ?? 'api key';
-    const scopes = b['scopes'] ?? ['ingest', 'read'];
-    const expiresAt = b['expiresAt'] ?? null;
-    if (typeof name !== 'string' || name.length === 0 || name.length > 256) throw new TrailsealError('QUERY_INVALID', 'name must be 1 to 256 characters', { field: 'name' });
-    if (!Array.isArray(scopes) || scopes.length === 0 || !scopes.every((s) => (SCOPES as readonly unknown[]).includes(s) && s !== 'admin')) {
-      throw new TrailsealError('QUERY_INVALID', 'scopes must be a non-empty list of ingest, read, export', { field: 'scopes' });
-    }
-    if (expiresAt !== null && (typeof expiresAt !== 'string' || Number.isNaN(Date.parse(expiresAt)))) {
-      throw new TrailsealError('QUERY_INVALID', 'expiresAt must be an RFC 3339 date-time or null', { field: 'expiresAt' });
-    }
-    reply.code(201).send(await svc.issueKey(tenant, name, scopes as Scope[], expiresAt as string | null, actorOf(req)));
+    const k = keyRequest(objectBody(req.body), ['ingest', 'read', 'export'], ['ingest', 'read']);
+    reply.code(201).send(await svc.issueKey(tenant, k.name, k.scopes, k.expiresAt, actorOf(req)));
+  });
+
+  // Operator keys act on no tenant: administration, and reading the system log.
+  app.post('/v1/admin/keys', { onRequest: authed('admin') }, async (req, reply) => {
+    const k = keyRequest(objectBody(req.body), ['admin', 'read', 'export'], ['admin', 'read', 'export']);
+    reply.code(201).send(await svc.issueKey(null, k.name, k.scopes, k.expiresAt, actorOf(req)));
+  });
+
+  const keyList = (rows: readonly ApiKeyRow[]) => ({
+    keys: rows.map((k) => ({ id: k.id, name: k.name, scopes: k.scopes, createdAt: k.createdAt, expiresAt: k.expiresAt, revokedAt: k.revokedAt })),
+  });
+  app.get('/v1/admin/keys', { onRequest: authed('admin') }, async () => keyList(await svc.store.listApiKeys(null)));
+  app.get('/v1/admin/tenants/:id/keys', { onRequest: authed('admin') }, async (req) => {
+    const tenant = (req.params as { id: string }).id;
+    if ((await svc.store.getTenant(tenant)) === undefined) throw new TrailsealError('TENANT_NOT_FOUND', `no tenant ${tenant}`);
+    return keyList(await svc.store.listApiKeys(tenant));
   });
 
   app.delete('/v1/admin/keys/:id', { onRequest: authed('admin') }, async (req, reply) => {
@@ -263,6 +269,21 @@ function sendProblem(reply: FastifyReply, e: TrailsealError, instance: string): 
   if (e.code === 'OVERLOADED' || e.code === 'STORE_UNAVAILABLE') reply.header('retry-after', String(e.details['retryAfter'] ?? 1));
   if (e.code === 'UNAUTHORIZED') reply.header('www-authenticate', 'Bearer realm="trailseal"');
   reply.code(p.status).type('application/problem+json').send(JSON.stringify(p));
+}
+
+/** The body of a key issue: name, scopes (a non-empty subset of `allowed`), expiresAt. */
+function keyRequest(b: Record<string, unknown>, allowed: readonly Scope[], defaults: readonly Scope[]): { name: string; scopes: Scope[]; expiresAt: string | null } {
+  const name = b['name'] ?? 'api key';
+  const scopes = b['scopes'] ?? defaults;
+  const expiresAt = b['expiresAt'] ?? null;
+  if (typeof name !== 'string' || name.length === 0 || name.length > 256) throw new TrailsealError('QUERY_INVALID', 'name must be 1 to 256 characters', { field: 'name' });
+  if (!Array.isArray(scopes) || scopes.length === 0 || !scopes.every((s) => (allowed as readonly unknown[]).includes(s))) {
+    throw new TrailsealError('QUERY_INVALID', `scopes must be a non-empty list of ${allowed.join(', ')}`, { field: 'scopes' });
+  }
+  if (expiresAt !== null && (typeof expiresAt !== 'string' || Number.isNaN(Date.parse(expiresAt)))) {
+    throw new TrailsealError('QUERY_INVALID', 'expiresAt must be an RFC 3339 date-time or null', { field: 'expiresAt' });
+  }
+  return { name, scopes: [...new Set(scopes as Scope[])], expiresAt: expiresAt as string | null };
 }
 
 function objectBody(body: unknown): Record<string, unknown> {

@@ -634,6 +634,17 @@ function buildDocument(): Json {
       }),
     },
     '/v1/admin/tenants/{id}/keys': {
+      get: scoped('admin', {
+        operationId: 'listApiKeys',
+        tags: ['admin'],
+        summary: "List a tenant's API keys",
+        description: 'The keys of the tenant, with their scopes, expiry and revocation; never their secrets.',
+        parameters: [ref('parameters', 'tenantId')],
+        responses: {
+          '200': ok('The keys.', json(ref('schemas', 'KeyList'))),
+          ...problems(...AUTH_ERRORS, 'TENANT_NOT_FOUND'),
+        },
+      }),
       post: scoped('admin', {
         operationId: 'issueApiKey',
         tags: ['admin'],
@@ -644,6 +655,29 @@ function buildDocument(): Json {
         responses: {
           '201': ok('Issued.', json(ref('schemas', 'IssuedKey'))),
           ...problems(...AUTH_ERRORS, ...JSON_BODY_ERRORS, 'QUERY_INVALID', 'TENANT_NOT_FOUND'),
+        },
+      }),
+    },
+    '/v1/admin/keys': {
+      post: scoped('admin', {
+        operationId: 'issueOperatorKey',
+        tags: ['admin'],
+        summary: 'Issue an operator key',
+        description: 'Issues an operator key (no tenant): for administration and for reading the system log. Rotate the first-start admin token by issuing another and revoking it. The token is shown only in this response. The system log records the issue.',
+        requestBody: { required: true, content: json(ref('schemas', 'IssueOperatorKeyRequest')) },
+        responses: {
+          '201': ok('Issued.', json(ref('schemas', 'IssuedKey'))),
+          ...problems(...AUTH_ERRORS, ...JSON_BODY_ERRORS, 'QUERY_INVALID'),
+        },
+      }),
+      get: scoped('admin', {
+        operationId: 'listOperatorKeys',
+        tags: ['admin'],
+        summary: 'List operator keys',
+        description: 'The operator keys, with their scopes, expiry and revocation; never their secrets.',
+        responses: {
+          '200': ok('The keys.', json(ref('schemas', 'KeyList'))),
+          ...problems(...AUTH_ERRORS),
         },
       }),
     },
@@ -782,7 +816,34 @@ function buildDocument(): Json {
             expiresAt: { type: ['string', 'null'], format: 'date-time', default: null, description: 'RFC 3339 date-time after which the key is refused, or null for none.' },
           },
         },
+        IssueOperatorKeyRequest: {
+          type: 'object',
+          properties: {
+            name: { type: 'string', minLength: 1, maxLength: 256, default: 'api key' },
+            scopes: { type: 'array', minItems: 1, items: enumOf(['admin', 'read', 'export']), default: ['admin', 'read', 'export'], description: 'Operator keys administer the service and read the system log.' },
+            expiresAt: { type: ['string', 'null'], format: 'date-time', default: null, description: 'RFC 3339 date-time after which the key is refused, or null for none.' },
+          },
+        },
         IssuedKey: object({ id: { type: 'string', pattern: KEY_ID }, apiKey: { type: 'string', pattern: TOKEN, description: 'The token; shown once.' } }, ['id', 'apiKey']),
+        KeyList: object(
+          {
+            keys: {
+              type: 'array',
+              items: object(
+                {
+                  id: { type: 'string', pattern: KEY_ID },
+                  name: { type: 'string' },
+                  scopes: { type: 'array', items: enumOf(['ingest', 'read', 'export', 'admin']) },
+                  createdAt: { type: 'string', format: 'date-time' },
+                  expiresAt: { type: ['string', 'null'], format: 'date-time' },
+                  revokedAt: { type: ['string', 'null'], format: 'date-time' },
+                },
+                ['id', 'name', 'scopes', 'createdAt', 'expiresAt', 'revokedAt'],
+              ),
+            },
+          },
+          ['keys'],
+        ),
         RotateRequest: {
           type: 'object',
           required: ['purpose'],
