@@ -30,7 +30,7 @@ interface Ack {
   leafHash: string;
 }
 
-async function killAndRestart(ROUNDS: number, kind: 'sqlite' | 'postgres'): Promise<void> {
+async function killAndRestart(rounds: number, kind: 'sqlite' | 'postgres'): Promise<void> {
   const data = mkdtempSync(join(tmpdir(), 'trailseal-crash-'));
   dirs.push(data);
   let store: string[] = [];
@@ -50,7 +50,7 @@ async function killAndRestart(ROUNDS: number, kind: 'sqlite' | 'postgres'): Prom
   let pending: Record<string, unknown>[] = [];
   let next = 0;
   let failures = 0;
-  for (let round = 0; round < ROUNDS; round++) {
+  for (let round = 0; round < rounds; round++) {
     const server = await startServer(['--data', data, ...store], env);
     let alive = true;
     const stream = async (client: number): Promise<void> => {
@@ -115,7 +115,7 @@ async function killAndRestart(ROUNDS: number, kind: 'sqlite' | 'postgres'): Prom
       expect(bySeq.get(ack.seq)?.id, `acknowledged ${id} at seq ${ack.seq}`).toBe(id);
       expect(createHash('sha256').update(Buffer.of(0)).update(lines[ack.seq]!).digest('hex')).toBe(ack.leafHash);
     }
-    expect(acked.size).toBeGreaterThan(ROUNDS * 10);
+    expect(acked.size).toBeGreaterThan(rounds * 10);
     expect(failures).toBeGreaterThan(0);
   } finally {
     await server.stop();
