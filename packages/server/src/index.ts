@@ -12,3 +12,4 @@ export { TenantWriter, type Receipt } from './log/writer.js';
 export * from './store/types.js';
 export { SqliteStore } from './store/sqlite.js';
 export { PostgresStore } from './store/postgres.js';
+export { openApiDocument } from './http/openapi.js';

@@ -337,4 +337,9 @@ describe('the OpenAPI document', () => {
     expect(errorsOf(schema, []).length).toBeGreaterThan(0);
     expect(((schema['oneOf'] as Json[])[1]!)['maxItems']).toBe(10_000);
   });
+
+  it('docs/spec/openapi.json is the served document (run `npm run api-doc`)', () => {
+    const committed = readFileSync(new URL('../../../docs/spec/openapi.json', import.meta.url), 'utf8');
+    expect(committed).toBe(`${JSON.stringify(JSON.parse(openApiDocument()), null, 2)}\n`);
+  });
 });
