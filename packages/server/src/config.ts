@@ -109,6 +109,8 @@ export function loadConfig(flags: Readonly<Record<string, string | undefined>>, 
     checkpointIntervalMs: get('checkpointIntervalMs', () => 1000),
     logLevel: get('logLevel', () => 'info'),
   };
+  // A request larger than the whole queue could never be accepted: every retry would meet 503.
+  if (cfg.maxQueue < cfg.maxBatchEvents) problems.push(`--max-queue (${cfg.maxQueue}) must be at least --max-batch-events (${cfg.maxBatchEvents})`);
   if (problems.length > 0) throw new TrailsealError('CONFIG_INVALID', `invalid configuration:\n  ${problems.join('\n  ')}`, { problems });
   return Object.freeze(cfg);
 }

@@ -2,6 +2,9 @@
 // and once on PostgreSQL: what a producer, a reader, an operator and an
 // auditor's verifier see.
 import { createHash } from 'node:crypto';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openCheckpoint, parseVerifierKey } from '@trailseal/format';
 import { verifyCheckpointConsistency, verifyLog, verifyReceipt } from '@trailseal/verify';
@@ -10,6 +13,39 @@ import { freshDatabase, requirePg, type FreshDatabase } from './support/pg.js';
 import { call, createTenant, startTestService, type TestService } from './support/service.js';
 
 const pgOk = await requirePg('the HTTP contract suite on PostgreSQL');
+
+interface Lock {
+  take(): Promise<void>;
+  free(): Promise<void>;
+}
+
+/** Takes the SQLite database write lock from another connection, as another process would. */
+async function lockSqlite(file: string): Promise<Lock> {
+  const db = new Database(file);
+  return {
+    take: async () => void db.exec('BEGIN IMMEDIATE'),
+    free: async () => {
+      db.exec('ROLLBACK');
+      db.close();
+    },
+  };
+}
+
+/** Locks a tenant's head row in PostgreSQL from another connection. */
+async function lockPostgres(url: string, tenant: string): Promise<Lock> {
+  const c = new pg.Client({ connectionString: url });
+  await c.connect();
+  return {
+    take: async () => {
+      await c.query('BEGIN');
+      await c.query('SELECT 1 FROM heads WHERE tenant = $1 FOR UPDATE', [tenant]);
+    },
+    free: async () => {
+      await c.query('ROLLBACK');
+      await c.end();
+    },
+  };
+}
 
 function apiContract(kind: 'sqlite' | 'postgres'): void {
   // Each service of a PostgreSQL run gets its own fresh database.
@@ -158,16 +194,27 @@ function apiContract(kind: 'sqlite' | 'postgres'): void {
       }
     });
 
-    it('answers 503 with Retry-After when the queue is full, storing nothing', async () => {
-      const small = await startTestService({ ...(await store()), 'max-queue': '5' });
+    it('answers 503 with Retry-After when the queue is full, storing nothing of that request', async () => {
+      const flags = await store();
+      const small = await startTestService({ ...flags, 'max-queue': '6', 'max-batch-events': '4' });
+      // Holding the store's write lock from outside stalls the first commit, so its events stay queued.
+      const release = kind === 'sqlite' ? lockSqlite(join(small.dataDir, 'trailseal.db')) : await lockPostgres(flags['store']!, 'busy');
+      let released = false;
       try {
         const t = await createTenant(small, 'busy');
-        const r = await call(small.url, 'POST', '/v1/events', { token: t.apiKey, body: JSON.stringify([0, 1, 2, 3, 4, 5].map((i) => ({ ...richEvent(i) }))) });
-        expect([r.status, r.json()['code']]).toEqual([503, 'OVERLOADED']);
-        expect(r.headers.get('retry-after')).toBe('1');
-        const ok = await call(small.url, 'POST', '/v1/events', { token: t.apiKey, body: JSON.stringify([0, 1].map((i) => richEvent(i))) });
-        expect(ok.status).toBe(201);
+        const before = await call(small.url, 'GET', '/v1/log', { token: t.apiKey });
+        await (await release).take();
+        const first = call(small.url, 'POST', '/v1/events', { token: t.apiKey, body: JSON.stringify([0, 1, 2, 3].map((i) => richEvent(i))) });
+        for (let i = 0; i < 100 && !/^trailseal_queue_depth 4$/m.test((await call(small.url, 'GET', '/metrics')).text); i++) await new Promise((r) => setTimeout(r, 20));
+        const second = await call(small.url, 'POST', '/v1/events', { token: t.apiKey, body: JSON.stringify([4, 5, 6].map((i) => richEvent(i))) });
+        expect([second.status, second.json()['code'], second.headers.get('retry-after')]).toEqual([503, 'OVERLOADED', '1']);
+        await (await release).free();
+        released = true;
+        expect((await first).status).toBe(201);
+        const size = (await call(small.url, 'GET', '/v1/log', { token: t.apiKey })).json<{ size: number }>().size;
+        expect(size).toBe(before.json<{ size: number }>().size + 4);
       } finally {
+        if (!released) await (await release).free();
         await small.stop();
       }
     });

@@ -70,7 +70,7 @@ describe('root key', () => {
 
 describe('configuration', () => {
   it('flags override the environment, and every bad value is reported at once, naming its source', () => {
-    const cfg = loadConfig({ port: '9000' }, { TRAILSEAL_PORT: '7000', TRAILSEAL_MAX_QUEUE: '5' });
+    const cfg = loadConfig({ port: '9000', 'max-batch-events': '5' }, { TRAILSEAL_PORT: '7000', TRAILSEAL_MAX_QUEUE: '5' });
     expect([cfg.port, cfg.maxQueue]).toEqual([9000, 5]);
     expect(Object.isFrozen(cfg)).toBe(true);
     let message = '';
@@ -82,5 +82,6 @@ describe('configuration', () => {
     expect(message).toContain('--port="99999"');
     expect(message).toContain('--store="mysql://x"');
     expect(message).toContain('TRAILSEAL_LOG_LEVEL="loud"');
+    expect(() => loadConfig({ 'max-queue': '10', 'max-batch-events': '11' }, {})).toThrow('--max-queue (10) must be at least --max-batch-events (11)');
   });
 });

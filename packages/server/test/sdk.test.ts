@@ -12,7 +12,7 @@ let svc: TestService;
 let tenant: { apiKey: string; verifierKey: string };
 beforeAll(async () => {
   // A small ingest queue, so that concurrent batches meet 503 OVERLOADED.
-  svc = await startTestService({ 'checkpoint-interval-ms': '0', 'max-queue': '150' });
+  svc = await startTestService({ 'checkpoint-interval-ms': '0', 'max-queue': '150', 'max-batch-events': '100' });
   tenant = await createTenant(svc, 'sdk');
 });
 afterAll(async () => svc.stop());
