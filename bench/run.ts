@@ -1,11 +1,11 @@
 // npm run bench: every benchmark, each figure beside a baseline measured in
 // the same run. Not part of npm test.
 import { cpus } from 'node:os';
-import { benchIngest } from './ingest.js';
 import { benchJcs } from './jcs.js';
 import { printTable } from './measure.js';
 import { benchMerkle } from './merkle.js';
 import { benchPipeline } from './pipeline.js';
+import { benchService } from './service.js';
 import { benchVerify } from './verify.js';
 
 console.log(`# Trailseal benchmarks\n${process.version}, ${cpus().length} x ${cpus()[0]?.model ?? 'unknown CPU'}`);
@@ -13,4 +13,4 @@ printTable('canonical JSON and strict parsing, one core', benchJcs());
 printTable('Merkle tree, one core', benchMerkle());
 printTable('append pipeline, one core', benchPipeline());
 printTable('offline verification', await benchVerify(Number(process.env['TRAILSEAL_BENCH_RECORDS'] ?? 200_000)));
-await benchIngest();
+await benchService();
