@@ -142,7 +142,8 @@ export function buildApp(opts: AppOptions): FastifyInstance {
     const rows = await svc.store.listRecords(tenant, { fromSeq: from, ...(to !== undefined ? { toSeq: to } : {}), limit });
     const last = rows[rows.length - 1];
     const next = rows.length === limit && last !== undefined ? encodeCursor(last.seq + 1, to) : null;
-    await auditRead(req, 'list', { ...q }, rows.length);
+    // The resolved range, not the raw query string: what was read, in bounded, validated values.
+    await auditRead(req, 'list', { from, ...(to !== undefined ? { to } : {}), limit }, rows.length);
     // The records are sent as stored (canonical bytes), not re-serialized.
     reply.type('application/json').send(`{"records":[${rows.map((r) => r.canonical).join(',')}],"next":${JSON.stringify(next)}}`);
   });
@@ -191,12 +192,7 @@ export function buildApp(opts: AppOptions): FastifyInstance {
     reply.type('text/plain; charset=utf-8').send(proof.map((h) => `${toBase64(h)}\n`).join(''));
   });
 
-  app.get('/v1/log', { onRequest: authed('read') }, async (req) => {
-    const tenant = tenantOf(req);
-    const [row, head] = await Promise.all([svc.store.getTenant(tenant), svc.store.getHead(tenant)]);
-    if (row === undefined || head === undefined) throw new TrailsealError('TENANT_NOT_FOUND', `no tenant ${tenant}`);
-    return { tenant, origin: row.origin, size: head.size, verifierKey: await svc.verifierKey(tenant) };
-  });
+  app.get('/v1/log', { onRequest: authed('read') }, async (req) => svc.logInfo(tenantOf(req)));
 
   registerTiles(app, {
     service: svc,
@@ -258,7 +254,7 @@ export function buildApp(opts: AppOptions): FastifyInstance {
     if (purpose !== 'signing' && purpose !== 'mac') throw new TrailsealError('QUERY_INVALID', 'purpose must be signing or mac', { field: 'purpose' });
     const reason = typeof b['reason'] === 'string' ? b['reason'].slice(0, 256) : 'operator request';
     const receipt = await svc.rotate(tenant, purpose, reason);
-    reply.code(201).send({ receipt, verifierKey: await svc.verifierKey(tenant) });
+    reply.code(201).send({ receipt, verifierKey: (await svc.logInfo(tenant)).verifierKey });
   });
 
   return app;

@@ -2,7 +2,7 @@
 // limit, service records and the checkpoint cadence. The HTTP layer (http/)
 // and the `trailseal tenant create --data` command both drive this class.
 import { randomBytes } from 'node:crypto';
-import { LogSealer, TENANT_RE, TrailsealError, deriveSigningSeed, newEd25519Signer, type EventV1, type SealedRecord, type SystemEventFields } from '@trailseal/format';
+import { LogSealer, TENANT_RE, TrailsealError, deriveSigningSeed, type EventV1, type SealedRecord, type SystemEventFields } from '@trailseal/format';
 import { issueApiKey } from '../auth.js';
 import type { KeyWrapper } from '../keyring.js';
 import { Metrics } from '../metrics.js';
@@ -144,27 +144,20 @@ export class LogService {
   /** Rotates a tenant's signing key or MAC key generation, as a signed record in its log. */
   async rotate(tenant: string, purpose: 'signing' | 'mac', reason: string): Promise<Receipt> {
     const w = await this.writer(tenant);
-    const key = await this.#tenantKey(tenant);
     const [r] = await w.appendSystem((s, at, head): { records: SealedRecord[]; signingRotated?: boolean } =>
       purpose === 'mac'
         ? { records: [s.rotateMacKeys(at, reason)] }
-        : { records: [s.rotateSigningKey(deriveSigningSeed(key, head.signingGeneration + 1), at, reason)], signingRotated: true },
+        : { records: [s.rotateSigningKey(w.signingSeed(head.signingGeneration + 1), at, reason)], signingRotated: true },
     );
     return r!;
   }
 
-  async #tenantKey(tenant: string): Promise<Uint8Array> {
-    const row = await this.store.getTenant(tenant);
-    if (row === undefined) throw new TrailsealError('TENANT_NOT_FOUND', `no tenant ${tenant}`);
-    return this.#wrapper.unwrap(row.id, row.wrappedKey);
-  }
-
-  /** The verifier key currently signing a tenant's checkpoints. */
-  async verifierKey(tenant: string): Promise<string> {
-    const [row, head] = await Promise.all([this.store.getTenant(tenant), this.store.getHead(tenant)]);
-    if (row === undefined || head === undefined) throw new TrailsealError('TENANT_NOT_FOUND', `no tenant ${tenant}`);
-    const key = await this.#wrapper.unwrap(row.id, row.wrappedKey);
-    return newEd25519Signer(row.origin, deriveSigningSeed(key, head.signingGeneration)).verifierKey;
+  /** A tenant's log as a verifier sees it now: origin, size, and the verifier key signing its checkpoints. */
+  async logInfo(tenant: string): Promise<{ tenant: string; origin: string; size: number; verifierKey: string }> {
+    const w = await this.writer(tenant);
+    const head = await this.store.getHead(tenant);
+    if (head === undefined) throw new TrailsealError('TENANT_NOT_FOUND', `no tenant ${tenant}`);
+    return { tenant, origin: w.tenant.origin, size: head.size, verifierKey: w.verifierKeyAt(head.signingGeneration) };
   }
 
   /**

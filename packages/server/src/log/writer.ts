@@ -8,7 +8,7 @@
 // used only under the store's head lock (inside AppendBuilder) and is dropped
 // whenever a commit fails or the stored head moved (another process appended),
 // so it can never sign or seal on top of state that was not committed.
-import { CompactRange, LOG_FIELDS, LogSealer, TrailsealError, canonicalEvent, canonicalize, deriveSigningSeed, toHex, type EventV1, type SealedRecord } from '@trailseal/format';
+import { CompactRange, LOG_FIELDS, LogSealer, TrailsealError, canonicalEvent, canonicalize, deriveSigningSeed, newEd25519Signer, toHex, type EventV1, type SealedRecord } from '@trailseal/format';
 import type { AppendPlan, HeadRow, PlannedRecord, ReceiptRow, Store, TenantRow } from '../store/types.js';
 
 export interface Receipt {
@@ -80,6 +80,16 @@ export class TenantWriter {
     let n = 0;
     for (const j of this.#queue) n += j.kind === 'events' ? j.events.length : 1;
     return n;
+  }
+
+  /** The Ed25519 seed of a signing key generation (docs/spec/keys-and-mac.md). */
+  signingSeed(generation: number): Uint8Array {
+    return deriveSigningSeed(this.#tenantKey, generation);
+  }
+
+  /** The verifier key (note form) that signs checkpoints under a signing key generation. */
+  verifierKeyAt(generation: number): string {
+    return newEd25519Signer(this.tenant.origin, this.signingSeed(generation)).verifierKey;
   }
 
   /** Appends validated producer events; resolves with one receipt per event, in order, after the commit. */
@@ -160,7 +170,7 @@ export class TenantWriter {
       tenant: this.tenant.id,
       origin: this.tenant.origin,
       tenantKey: this.#tenantKey,
-      signingSeed: deriveSigningSeed(this.#tenantKey, head.signingGeneration),
+      signingSeed: this.signingSeed(head.signingGeneration),
       state: { size: head.size, prevHash: head.prevHash, range: new CompactRange(0, head.size, head.range), macGeneration: head.macGeneration },
     });
     this.#sealer = sealer;

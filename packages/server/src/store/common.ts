@@ -1,7 +1,7 @@
 // What every driver shares: the plan check (a driver never writes records that
 // do not continue the head it locked), the head's hash encoding, and the
 // mapping of engine failures to the registry's codes.
-import { CompactRange, TrailsealError, isTrailsealError } from '@trailseal/format';
+import { CompactRange, TrailsealError, isTrailsealError, toHex } from '@trailseal/format';
 import type { AppendPlan, HeadRow } from './types.js';
 
 /**
@@ -23,19 +23,15 @@ export function checkPlan(head: HeadRow, plan: AppendPlan): void {
       throw new TrailsealError('INTERNAL', `append plan does not continue the head: record seq ${r.seq} after size ${size}`, { seq: r.seq, size });
     }
     size++;
-    prev = hex(sealed.recordHash);
+    prev = toHex(sealed.recordHash);
   }
   if (plan.head.size !== size || plan.head.prevHash !== prev) {
     throw new TrailsealError('INTERNAL', `append plan head (size ${plan.head.size}) is not the end of its records (size ${size})`);
   }
   const edge = range.hashes;
-  if (edge.length !== plan.head.range.length || edge.some((h, i) => hex(h) !== hex(plan.head.range[i]!))) {
+  if (edge.length !== plan.head.range.length || edge.some((h, i) => toHex(h) !== toHex(plan.head.range[i]!))) {
     throw new TrailsealError('INTERNAL', `append plan head's tree edge does not match its records' leaf hashes (size ${size})`);
   }
-}
-
-function hex(b: Uint8Array): string {
-  return Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('hex');
 }
 
 export function joinHashes(hashes: readonly Uint8Array[]): Buffer {
