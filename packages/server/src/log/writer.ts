@@ -5,9 +5,10 @@
 // only after the store's commit returned: an acknowledged event is durable.
 //
 // The sealer (chain, MAC, tree state) is a cache of the stored head. It is
-// used only under the store's head lock (inside AppendBuilder) and is dropped
-// whenever a commit fails or the stored head moved (another process appended),
-// so it can never sign or seal on top of state that was not committed.
+// used only inside an AppendBuilder, which the store calls with the head the
+// plan must extend and writes only if that head is still the stored one; it is
+// rebuilt whenever it does not stand exactly on that head (a failed commit,
+// another process appended), so what it seals always continues committed state.
 import { CompactRange, LOG_FIELDS, LogSealer, TrailsealError, canonicalEvent, canonicalize, deriveSigningSeed, newEd25519Signer, toHex, type EventV1, type SealedRecord } from '@trailseal/format';
 import type { AppendPlan, HeadRow, PlannedRecord, ReceiptRow, Store, TenantRow } from '../store/types.js';
 
