@@ -85,6 +85,16 @@ export const ERROR_REGISTRY = {
   ROOT_MISMATCH: def(422, 'Root hash mismatch', 'The records do not hash to the root of the signed checkpoint: the log was altered, truncated or extended.'),
   CHECKPOINT_SIZE_MISMATCH: def(422, 'Checkpoint size mismatch', 'The checkpoint covers a different number of records than were supplied.'),
 
+  // --- evidence bundles (docs/spec/bundle.md) --------------------------------
+  BUNDLE_UNUSABLE: def(400, 'Not a usable bundle', 'A bundle file is missing or unreadable, or manifest.json is not a Trailseal bundle manifest at all. Nothing was verified; the verifier exits 2.'),
+  MANIFEST_INVALID: def(422, 'Manifest malformed', 'manifest.json is not canonical JSON, or a member is missing, of the wrong type or inconsistent with another; `field` names it.'),
+  MANIFEST_SIGNATURE_INVALID: def(422, 'Manifest signature invalid', 'manifest.sig is not a valid signature over the exact bytes of manifest.json by the key that signed the bundle checkpoint: the manifest or the signature was altered.'),
+  EVENTS_DIGEST_MISMATCH: def(422, 'Events file does not match the manifest', 'The SHA-256, byte length or line count of events.jsonl differs from what the signed manifest states: lines were edited, added, removed or re-encoded.'),
+  EVENTS_MALFORMED: def(422, 'Events file malformed', 'events.jsonl is not lines each ended by one line feed (no carriage returns, no blank lines, a final line feed).'),
+  TIME_REORDER: def(422, 'received_at decreases', 'A record was received earlier than the record before it; the log never sets received_at backwards, so records were reordered or forged.'),
+  SELECTION_MISMATCH: def(422, 'Records do not match the selection', 'A record lies outside the range, time window or filter the manifest states, or the records do not start or end where it says.'),
+  EXPORT_INCOMPLETE: def(422, 'Completeness not proven', 'The evidence that no record of the time window is missing does not hold: a neighbour record lies inside the window, or a neighbour is missing although the log holds one.'),
+
   // --- the service (HTTP API, stores, configuration) -----------------------
   UNAUTHORIZED: def(401, 'Not authenticated', 'The request has no bearer token, or the token is unknown, malformed, expired or revoked. Send `Authorization: Bearer <api key>`.'),
   FORBIDDEN: def(403, 'Scope missing', 'The API key is valid but lacks the scope this operation needs (ingest, read, export or admin). `scope` names it.'),

@@ -16,3 +16,4 @@ export * from './tlog-proof.js';
 export * from './merkle.js';
 export * from './jcs.js';
 export * from './json.js';
+export * from './bundle.js';

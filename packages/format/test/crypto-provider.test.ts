@@ -49,6 +49,19 @@ describe.each(providers.map((p) => [p.name, p] as const))('%s provider', (_, p) 
     );
   });
 
+  it('incremental SHA-256 over any chunking equals the one-shot digest', () => {
+    fc.assert(
+      fc.property(fc.array(bytes, { maxLength: 6 }), (parts) => {
+        const h = p.createSha256();
+        for (const x of parts) h.update(x);
+        const whole = createHash('sha256');
+        for (const x of parts) whole.update(asBuffer(x));
+        expect(toHex(h.digest())).toBe(whole.digest('hex'));
+      }),
+      { numRuns: 200 },
+    );
+  });
+
   it.each(rfc8032.cases.map((c) => [c.name, c] as const))('passes Ed25519 %s of RFC 8032 section 7.1', (_, c) => {
     expect(toHex(p.ed25519PublicKey(fromHex(c.secret_key)))).toBe(c.public_key);
     expect(toHex(p.ed25519Sign(fromHex(c.secret_key), fromHex(c.message)))).toBe(c.signature);

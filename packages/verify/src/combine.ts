@@ -107,56 +107,68 @@ function tryVerifier(vkey: unknown): Verifier | undefined {
   }
 }
 
-/** Walks genesis and key-rotation records, returning the key history. */
-function keyHistory(segments: readonly SegmentResult[], start: LogStart | undefined, problems: ProblemList): { keys: KeyEpoch[]; origin: string | undefined } {
-  const keys: KeyEpoch[] = [...(start?.keys ?? [])];
+/** A parsed, schema-valid system record and its seq. */
+export interface SystemRecord {
+  readonly seq: number;
+  readonly record: Record<string, unknown>;
+}
+
+/**
+ * Walks genesis and key-rotation records in seq order (docs/spec/keys-and-mac.md,
+ * "Key history"), starting from `known` keys, and returns the key history.
+ * `expectGenesis`: the records start at seq 0, so record 0 must be among them.
+ */
+export function walkKeyHistory(
+  records: readonly SystemRecord[],
+  known: readonly KeyEpoch[],
+  expectGenesis: boolean,
+  problems: ProblemList,
+): { keys: KeyEpoch[]; origin: string | undefined } {
+  const keys: KeyEpoch[] = [...known];
   let origin: string | undefined;
   const add = (p: Problem): void => problems.add(p);
   let current = keys.length > 0 ? tryVerifier(keys[keys.length - 1]!.verifierKey) : undefined;
-  const first = segments.find((s) => s.count > 0);
-  if (first !== undefined && first.firstSeq === 0 && !first.systemRecords.some((r) => r.seq === 0)) {
+  if (expectGenesis && !records.some((r) => r.seq === 0)) {
     add({ code: 'GENESIS_INVALID', seq: 0, message: 'record 0 is not a genesis record' });
   }
-  for (const seg of segments) {
-    for (const { seq, record } of seg.systemRecords) {
-      const log = (record['log'] ?? {}) as Record<string, unknown>;
-      if (record['action'] === GENESIS_ACTION) {
-        const v = tryVerifier(log['verifier_key']);
-        if (seq !== 0 || log['type'] !== 'genesis' || typeof log['origin'] !== 'string') {
-          add({ code: 'GENESIS_INVALID', seq, message: 'a genesis record must be record 0 with log.type "genesis" and an origin' });
-        } else if (v === undefined) {
-          add({ code: 'GENESIS_INVALID', seq, message: 'log.verifier_key of the genesis record is not a valid verifier key' });
-        } else if (v.name !== log['origin']) {
-          add({ code: 'GENESIS_INVALID', seq, message: 'the genesis verifier key name must be the origin' });
-        } else if (!signedBy(record, v)) {
-          add({ code: 'GENESIS_INVALID', seq, message: 'the genesis record is not signed by the key it names' });
-        } else {
-          origin = log['origin'];
-          current = v;
-          keys.push({ verifierKey: v.verifierKey, fromSize: 1, seq });
-        }
-      } else if (record['action'] === KEY_ROTATION_ACTION && log['purpose'] === 'signing') {
-        const next = tryVerifier(log['verifier_key']);
-        if (current === undefined || log['previous_verifier_key'] !== current.verifierKey) {
-          add({ code: 'KEY_HISTORY_INVALID', seq, message: 'key rotation does not name the key in force as previous_verifier_key' });
-        } else if (next === undefined) {
-          add({ code: 'KEY_HISTORY_INVALID', seq, message: 'key rotation names an invalid new verifier key' });
-        } else if (!signedBy(record, current) || !signedBy(record, next)) {
-          add({ code: 'KEY_HISTORY_INVALID', seq, message: 'key rotation must be signed by both the old and the new key' });
-        } else {
-          current = next;
-          keys.push({ verifierKey: next.verifierKey, fromSize: seq + 1, seq });
-        }
-      } else if (record['action'] === KEY_ROTATION_ACTION && log['purpose'] === 'mac') {
-        if (current === undefined || !signedBy(record, current)) {
-          add({ code: 'KEY_HISTORY_INVALID', seq, message: 'MAC key rotation is not signed by the key in force' });
-        }
-      } else if (record['action'] === KEY_ROTATION_ACTION) {
-        add({ code: 'KEY_HISTORY_INVALID', seq, message: `key rotation of unknown purpose ${JSON.stringify(log['purpose'])}` });
+  for (const { seq, record } of records) {
+    const log = (record['log'] ?? {}) as Record<string, unknown>;
+    if (record['action'] === GENESIS_ACTION) {
+      const v = tryVerifier(log['verifier_key']);
+      if (seq !== 0 || log['type'] !== 'genesis' || typeof log['origin'] !== 'string') {
+        add({ code: 'GENESIS_INVALID', seq, message: 'a genesis record must be record 0 with log.type "genesis" and an origin' });
+      } else if (v === undefined) {
+        add({ code: 'GENESIS_INVALID', seq, message: 'log.verifier_key of the genesis record is not a valid verifier key' });
+      } else if (v.name !== log['origin']) {
+        add({ code: 'GENESIS_INVALID', seq, message: 'the genesis verifier key name must be the origin' });
+      } else if (!signedBy(record, v)) {
+        add({ code: 'GENESIS_INVALID', seq, message: 'the genesis record is not signed by the key it names' });
+      } else {
+        origin = log['origin'];
+        current = v;
+        keys.push({ verifierKey: v.verifierKey, fromSize: 1, seq });
       }
+    } else if (record['action'] === KEY_ROTATION_ACTION && log['purpose'] === 'signing') {
+      const next = tryVerifier(log['verifier_key']);
+      if (current === undefined || log['previous_verifier_key'] !== current.verifierKey) {
+        add({ code: 'KEY_HISTORY_INVALID', seq, message: 'key rotation does not name the key in force as previous_verifier_key' });
+      } else if (next === undefined) {
+        add({ code: 'KEY_HISTORY_INVALID', seq, message: 'key rotation names an invalid new verifier key' });
+      } else if (!signedBy(record, current) || !signedBy(record, next)) {
+        add({ code: 'KEY_HISTORY_INVALID', seq, message: 'key rotation must be signed by both the old and the new key' });
+      } else {
+        current = next;
+        keys.push({ verifierKey: next.verifierKey, fromSize: seq + 1, seq });
+      }
+    } else if (record['action'] === KEY_ROTATION_ACTION && log['purpose'] === 'mac') {
+      if (current === undefined || !signedBy(record, current)) {
+        add({ code: 'KEY_HISTORY_INVALID', seq, message: 'MAC key rotation is not signed by the key in force' });
+      }
+    } else if (record['action'] === KEY_ROTATION_ACTION) {
+      add({ code: 'KEY_HISTORY_INVALID', seq, message: `key rotation of unknown purpose ${JSON.stringify(log['purpose'])}` });
     }
   }
-  if (keys.length === 0 && segments.some((s) => s.count > 0)) {
+  if (keys.length === 0 && (records.length > 0 || expectGenesis)) {
     add({ code: 'KEY_HISTORY_INVALID', message: 'no valid genesis record and no prior key history: there is no key to check signatures with' });
   }
   // A range that starts after the genesis record takes the origin from its
@@ -180,8 +192,13 @@ export function combineSegments(segments: readonly SegmentResult[], opts: Verify
   let prevHash = start?.prevHash;
   let prevLast: number | undefined = start !== undefined ? start.seq - 1 : undefined;
   let tenant: string | undefined;
+  let lastReceived: string | undefined;
   for (const s of nonEmpty) {
     const first = s.firstSeq!;
+    if (lastReceived !== undefined && s.minReceivedAt !== undefined && s.minReceivedAt < lastReceived) {
+      problems.add({ code: 'TIME_REORDER', seq: first, message: `received_at ${s.minReceivedAt} in the records from seq ${first} is earlier than ${lastReceived} before them` });
+    }
+    lastReceived = s.maxReceivedAt ?? lastReceived;
     if (prevLast !== undefined && first !== prevLast + 1) {
       problems.add({ code: first <= prevLast ? 'SEQ_REORDER' : 'SEQ_GAP', seq: first, message: `seq ${first} follows seq ${prevLast}` });
     }
@@ -207,7 +224,16 @@ export function combineSegments(segments: readonly SegmentResult[], opts: Verify
   }
   if (nonEmpty.length === 0 && start === undefined) problems.add({ code: 'SEQ_GAP', message: 'no records' });
 
-  const { keys, origin } = keyHistory(nonEmpty, start, problems);
+  const first = nonEmpty[0];
+  const { keys, origin } =
+    first === undefined && start === undefined
+      ? { keys: [], origin: undefined }
+      : walkKeyHistory(
+          nonEmpty.flatMap((s) => s.systemRecords),
+          start?.keys ?? [],
+          first?.firstSeq === 0,
+          problems,
+        );
   const trusted = new Set(opts.trustedKeys);
   if (keys.length > 0 && !keys.some((k) => trusted.has(k.verifierKey))) {
     problems.add({ code: 'NOTE_NO_VALID_SIGNATURE', message: "none of the log's signing keys is among the trusted keys: wrong key or another log" });
@@ -252,7 +278,7 @@ export function keyForSize(keys: readonly KeyEpoch[], size: number): KeyEpoch | 
   return found;
 }
 
-function checkCheckpoint(
+export function checkCheckpoint(
   note: string,
   keys: readonly KeyEpoch[],
   origin: string | undefined,

@@ -49,30 +49,92 @@ export interface SegmentResult {
   readonly maxReceivedAt: string | undefined;
 }
 
+/** What RecordChecker.check found out about one line. */
+export interface CheckedLine {
+  readonly facts: Facts;
+  readonly at: { readonly line: number; readonly seq?: number };
+  /** hex SHA-256 of the line: what the next record's prev_hash must be. */
+  readonly hash: string;
+  readonly leafHash: Uint8Array;
+}
+
+/**
+ * The checks every record line gets wherever it sits (a contiguous segment or
+ * a filtered export): canonical form and schema, MAC, one tenant, received_at
+ * never decreasing, system records collected for the key history.
+ */
+export class RecordChecker {
+  private readonly macs: MacChecker;
+  tenant: string | undefined;
+  macVerified = 0;
+  macSkipped = 0;
+  minReceivedAt: string | undefined;
+  maxReceivedAt: string | undefined;
+  private lastReceivedAt: string | undefined;
+  readonly systemRecords: { seq: number; line: string; record: Record<string, unknown> }[] = [];
+
+  constructor(
+    readonly problems: ProblemList,
+    macKeys?: readonly MacKey[],
+  ) {
+    this.macs = new MacChecker(macKeys);
+  }
+
+  check(line: string, lineNo: number): CheckedLine {
+    // The chain and the tree commit to the exact bytes, whatever they parse to.
+    const digests = cryptoProvider().sha256AndLeafHash(line);
+    // Almost every line is a canonical, schema-valid record: the one-pass
+    // recognizer proves that and extracts what the checks below need. Any
+    // other line takes the reference path, which also explains what is wrong.
+    const scanned = scanRecord(line);
+    const f = scanned !== undefined ? factsOf(scanned, line) : examineLine(line, lineNo, this.problems);
+    const at = { line: lineNo, ...(f.seq !== undefined ? { seq: f.seq } : {}) };
+    if (f.tenant !== undefined) {
+      if (this.tenant === undefined) this.tenant = f.tenant;
+      else if (f.tenant !== this.tenant) this.problems.add({ code: 'TENANT_MISMATCH', ...at, message: `record of tenant ${f.tenant} in the log of tenant ${this.tenant}` });
+    }
+    if (f.receivedAt !== undefined) {
+      // The log's clock never runs backwards along the log (writer.ts clamps it).
+      if (this.lastReceivedAt !== undefined && f.receivedAt < this.lastReceivedAt) {
+        this.problems.add({ code: 'TIME_REORDER', ...at, message: `received_at ${f.receivedAt} is earlier than ${this.lastReceivedAt} of the record before` });
+      }
+      this.lastReceivedAt = f.receivedAt;
+      if (this.minReceivedAt === undefined || f.receivedAt < this.minReceivedAt) this.minReceivedAt = f.receivedAt;
+      if (this.maxReceivedAt === undefined || f.receivedAt > this.maxReceivedAt) this.maxReceivedAt = f.receivedAt;
+    }
+    if (f.mac !== undefined) this.checkMac(f.mac, at);
+    if (f.systemRecord !== undefined && f.seq !== undefined) this.systemRecords.push({ seq: f.seq, line, record: f.systemRecord });
+    return { facts: f, at, hash: toHex(digests.hash), leafHash: digests.leafHash };
+  }
+
+  private checkMac(m: MacFacts, at: { line: number; seq?: number }): void {
+    if (!this.macs.epochMatches(m.keyId, m.receivedAt)) this.problems.add({ ...epochProblem(m.keyId), ...at });
+    const status = this.macs.check(m.keyId, m.mac, m.input);
+    if (status === 'skipped') this.macSkipped++;
+    else if (status !== 'wrong-key') this.macVerified++;
+    const problem = macProblem(status, m.keyId);
+    if (problem !== undefined) this.problems.add({ ...problem, ...at });
+  }
+}
+
 /**
  * Streaming segment verifier: feed record lines (canonical JSON, without the
  * newline) with add(), then call result(). Memory is O(log n) plus problems.
  */
 export class SegmentVerifier {
   private readonly problems: ProblemList;
-  private readonly macs: MacChecker;
+  private readonly records: RecordChecker;
   private range: CompactRange | undefined;
   private count = 0;
   private line: number;
   private firstSeq: number | undefined;
   private lastSeq: number | undefined;
-  private tenant: string | undefined;
   private firstPrevHash: string | undefined;
   private lastHash: string | undefined;
-  private readonly systemRecords: SegmentResult['systemRecords'] = [];
-  private macVerified = 0;
-  private macSkipped = 0;
-  private minReceivedAt: string | undefined;
-  private maxReceivedAt: string | undefined;
 
   constructor(private readonly opts: SegmentOptions = {}) {
     this.problems = new ProblemList(opts.problemLimit);
-    this.macs = new MacChecker(opts.macKeys);
+    this.records = new RecordChecker(this.problems, opts.macKeys);
     this.line = (opts.firstLine ?? 1) - 1;
     if (opts.firstSeq !== undefined) this.range = new CompactRange(opts.firstSeq, opts.firstSeq, []);
   }
@@ -80,35 +142,15 @@ export class SegmentVerifier {
   add(line: string): void {
     this.line++;
     this.count++;
-    const lineNo = this.line;
-    // The chain and the tree commit to the exact bytes, whatever they parse to.
-    const digests = cryptoProvider().sha256AndLeafHash(line);
-    const hash = toHex(digests.hash);
-    // Almost every line is a canonical, schema-valid record: the one-pass
-    // recognizer proves that and extracts what the checks below need. Any
-    // other line takes the reference path, which also explains what is wrong.
-    const scanned = scanRecord(line);
-    const f = scanned !== undefined ? factsOf(scanned, line) : this.examine(line, lineNo);
-    const at = { line: lineNo, ...(f.seq !== undefined ? { seq: f.seq } : {}) };
+    const { facts: f, at, hash, leafHash } = this.records.check(line, this.line);
 
     if (this.range === undefined) this.range = new CompactRange(f.seq ?? 0, f.seq ?? 0, []);
     if (this.firstSeq === undefined) this.firstSeq = this.range.begin;
-    this.range.append(digests.leafHash);
+    this.range.append(leafHash);
 
     this.checkSequence(f.seq, at);
     if (f.seq !== undefined) this.lastSeq = f.seq;
     else if (this.lastSeq !== undefined) this.lastSeq++;
-
-    if (f.tenant !== undefined) {
-      if (this.tenant === undefined) this.tenant = f.tenant;
-      else if (f.tenant !== this.tenant) this.problems.add({ code: 'TENANT_MISMATCH', ...at, message: `record of tenant ${f.tenant} in the log of tenant ${this.tenant}` });
-    }
-    if (f.receivedAt !== undefined) {
-      if (this.minReceivedAt === undefined || f.receivedAt < this.minReceivedAt) this.minReceivedAt = f.receivedAt;
-      if (this.maxReceivedAt === undefined || f.receivedAt > this.maxReceivedAt) this.maxReceivedAt = f.receivedAt;
-    }
-    if (f.mac !== undefined) this.checkMac(f.mac, at);
-    if (f.systemRecord !== undefined && f.seq !== undefined) this.systemRecords.push({ seq: f.seq, line, record: f.systemRecord });
 
     if (this.count === 1) {
       this.firstPrevHash = f.prevHash;
@@ -133,83 +175,27 @@ export class SegmentVerifier {
     }
   }
 
-  /**
-   * The reference path for a line the recognizer did not accept: parse it,
-   * report every schema problem and whether it is canonical, and extract
-   * whatever facts can still be checked.
-   */
-  private examine(line: string, lineNo: number): Facts {
-    let record: Record<string, unknown> | undefined;
-    try {
-      const parsed: unknown = JSON.parse(line);
-      if (typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed)) record = parsed as Record<string, unknown>;
-    } catch {
-      record = undefined;
-    }
-    if (record === undefined) {
-      this.problems.add({ code: 'RECORD_INVALID', line: lineNo, message: `line ${lineNo} is not a JSON object` });
-      return {};
-    }
-    const seq = Number.isSafeInteger(record['seq']) ? (record['seq'] as number) : undefined;
-    const at = { line: lineNo, ...(seq !== undefined ? { seq } : {}) };
-    const fieldErrors = validateRecord(record);
-    for (const e of fieldErrors) this.problems.add({ code: 'RECORD_INVALID', ...at, message: `${e.path || '(record)'}: ${e.code}: ${e.message}` });
-    // Schema-valid records take the compiled serializer; anything else the
-    // general one (slower, but it also explains what cannot be canonicalized).
-    let parts: ReturnType<typeof canonicalRecordParts> | undefined;
-    let canonical: string | undefined;
-    try {
-      parts = fieldErrors.length === 0 ? canonicalRecordParts(record) : undefined;
-      canonical = parts !== undefined ? joinRecordBytes(parts, record['mac'] as string) : canonicalize(record);
-    } catch (e) {
-      this.problems.add({ code: 'RECORD_NOT_CANONICAL', ...at, message: `record cannot be canonicalized: ${(e as Error).message}` });
-    }
-    if (canonical !== undefined && canonical !== line) {
-      this.problems.add({ code: 'RECORD_NOT_CANONICAL', ...at, message: 'the line is not the RFC 8785 canonical form of its content (whitespace, member order, escaping or duplicate names)' });
-    }
-    const str = (k: string): string | undefined => (typeof record[k] === 'string' ? (record[k] as string) : undefined);
-    const action = str('action');
-    return {
-      ...(seq !== undefined ? { seq } : {}),
-      tenant: str('tenant'),
-      prevHash: str('prev_hash'),
-      receivedAt: str('received_at'),
-      ...(parts !== undefined ? { mac: { keyId: record['mac_key_id'] as string, receivedAt: record['received_at'] as string, mac: record['mac'] as string, input: [parts.head, `,${parts.tail}`] as const } } : {}),
-      // A malformed system record is already reported; the key history skips it.
-      ...(fieldErrors.length === 0 && action?.startsWith(SYSTEM_ACTION_PREFIX) ? { systemRecord: record } : {}),
-    };
-  }
-
-  private checkMac(m: MacFacts, at: { line: number; seq?: number }): void {
-    if (!this.macs.epochMatches(m.keyId, m.receivedAt)) this.problems.add({ ...epochProblem(m.keyId), ...at });
-    const status = this.macs.check(m.keyId, m.mac, m.input);
-    if (status === 'skipped') this.macSkipped++;
-    else if (status !== 'wrong-key') this.macVerified++;
-    const problem = macProblem(status, m.keyId);
-    if (problem !== undefined) this.problems.add({ ...problem, ...at });
-  }
-
   result(): SegmentResult {
     return {
       problems: this.problems,
       count: this.count,
       firstSeq: this.count === 0 ? this.opts.firstSeq : this.firstSeq,
       lastSeq: this.lastSeq,
-      tenant: this.tenant,
+      tenant: this.records.tenant,
       firstPrevHash: this.firstPrevHash,
       lastHash: this.lastHash,
       range: this.range ?? new CompactRange(this.opts.firstSeq ?? 0, this.opts.firstSeq ?? 0, []),
-      systemRecords: this.systemRecords,
-      macVerified: this.macVerified,
-      macSkipped: this.macSkipped,
-      minReceivedAt: this.minReceivedAt,
-      maxReceivedAt: this.maxReceivedAt,
+      systemRecords: this.records.systemRecords,
+      macVerified: this.records.macVerified,
+      macSkipped: this.records.macSkipped,
+      minReceivedAt: this.records.minReceivedAt,
+      maxReceivedAt: this.records.maxReceivedAt,
     };
   }
 }
 
 /** What the MAC check needs of a schema-valid record. */
-interface MacFacts {
+export interface MacFacts {
   readonly keyId: string;
   readonly receivedAt: string;
   readonly mac: string;
@@ -218,7 +204,7 @@ interface MacFacts {
 }
 
 /** What the per-record checks need, from whichever path read the line. */
-interface Facts {
+export interface Facts {
   readonly seq?: number;
   readonly tenant?: string | undefined;
   readonly prevHash?: string | undefined;
@@ -228,7 +214,7 @@ interface Facts {
   readonly systemRecord?: Record<string, unknown>;
 }
 
-function factsOf(r: ScannedRecord, line: string): Facts {
+export function factsOf(r: ScannedRecord, line: string): Facts {
   return {
     seq: r.seq,
     tenant: r.tenant,
@@ -237,6 +223,53 @@ function factsOf(r: ScannedRecord, line: string): Facts {
     mac: { keyId: r.macKeyId, receivedAt: r.receivedAt, mac: r.mac, input: r.macInputParts },
     // System records are rare and their signatures are checked on the parsed form.
     ...(r.system ? { systemRecord: JSON.parse(line) as Record<string, unknown> } : {}),
+  };
+}
+
+/**
+ * The reference path for a line the recognizer did not accept: parse it,
+ * report every schema problem and whether it is canonical, and extract
+ * whatever facts can still be checked.
+ */
+export function examineLine(line: string, lineNo: number, problems: ProblemList): Facts {
+  let record: Record<string, unknown> | undefined;
+  try {
+    const parsed: unknown = JSON.parse(line);
+    if (typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed)) record = parsed as Record<string, unknown>;
+  } catch {
+    record = undefined;
+  }
+  if (record === undefined) {
+    problems.add({ code: 'RECORD_INVALID', line: lineNo, message: `line ${lineNo} is not a JSON object` });
+    return {};
+  }
+  const seq = Number.isSafeInteger(record['seq']) ? (record['seq'] as number) : undefined;
+  const at = { line: lineNo, ...(seq !== undefined ? { seq } : {}) };
+  const fieldErrors = validateRecord(record);
+  for (const e of fieldErrors) problems.add({ code: 'RECORD_INVALID', ...at, message: `${e.path || '(record)'}: ${e.code}: ${e.message}` });
+  // Schema-valid records take the compiled serializer; anything else the
+  // general one (slower, but it also explains what cannot be canonicalized).
+  let parts: ReturnType<typeof canonicalRecordParts> | undefined;
+  let canonical: string | undefined;
+  try {
+    parts = fieldErrors.length === 0 ? canonicalRecordParts(record) : undefined;
+    canonical = parts !== undefined ? joinRecordBytes(parts, record['mac'] as string) : canonicalize(record);
+  } catch (e) {
+    problems.add({ code: 'RECORD_NOT_CANONICAL', ...at, message: `record cannot be canonicalized: ${(e as Error).message}` });
+  }
+  if (canonical !== undefined && canonical !== line) {
+    problems.add({ code: 'RECORD_NOT_CANONICAL', ...at, message: 'the line is not the RFC 8785 canonical form of its content (whitespace, member order, escaping or duplicate names)' });
+  }
+  const str = (k: string): string | undefined => (typeof record[k] === 'string' ? (record[k] as string) : undefined);
+  const action = str('action');
+  return {
+    ...(seq !== undefined ? { seq } : {}),
+    tenant: str('tenant'),
+    prevHash: str('prev_hash'),
+    receivedAt: str('received_at'),
+    ...(parts !== undefined ? { mac: { keyId: record['mac_key_id'] as string, receivedAt: record['received_at'] as string, mac: record['mac'] as string, input: [parts.head, `,${parts.tail}`] as const } } : {}),
+    // A malformed system record is already reported; the key history skips it.
+    ...(fieldErrors.length === 0 && action?.startsWith(SYSTEM_ACTION_PREFIX) ? { systemRecord: record } : {}),
   };
 }
 

@@ -125,7 +125,7 @@ describe('verifyLog on the golden log', () => {
   it.each<[string, (l: string[]) => string[], ErrorCode[]]>([
     ['dropped line', (l) => [...l.slice(0, 3), ...l.slice(4)], ['CHAIN_BROKEN', 'CHECKPOINT_SIZE_MISMATCH', 'SEQ_GAP']],
     ['duplicated line', (l) => [...l.slice(0, 4), l[3]!, ...l.slice(4)], ['CHAIN_BROKEN', 'CHECKPOINT_SIZE_MISMATCH', 'SEQ_DUPLICATE']],
-    ['swapped lines', (l) => [...l.slice(0, 3), l[4]!, l[3]!, ...l.slice(5)], ['CHAIN_BROKEN', 'ROOT_MISMATCH', 'SEQ_GAP', 'SEQ_REORDER']],
+    ['swapped lines', (l) => [...l.slice(0, 3), l[4]!, l[3]!, ...l.slice(5)], ['CHAIN_BROKEN', 'ROOT_MISMATCH', 'SEQ_GAP', 'SEQ_REORDER', 'TIME_REORDER']],
     ['truncated tail', (l) => l.slice(0, -2), ['CHECKPOINT_SIZE_MISMATCH']],
     ['whitespace', (l) => l.map((x, i) => (i === 2 ? x.replace('":', '": ') : x)), ['CHAIN_BROKEN', 'RECORD_NOT_CANONICAL', 'ROOT_MISMATCH']],
     ['not JSON', (l) => l.map((x, i) => (i === 2 ? x.slice(0, -1) : x)), ['CHAIN_BROKEN', 'RECORD_INVALID', 'ROOT_MISMATCH']],

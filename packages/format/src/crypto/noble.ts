@@ -31,6 +31,15 @@ export const nobleProvider: CryptoProvider = {
     prefixed.set(bytes, 1);
     return { hash: sha256(bytes), leafHash: sha256(prefixed) };
   },
+  createSha256() {
+    const h = sha256.create();
+    return {
+      update(data) {
+        h.update(asBytes(data));
+      },
+      digest: () => h.digest(),
+    };
+  },
   ed25519PublicKey(seed) {
     return ed25519.getPublicKey(seed);
   },

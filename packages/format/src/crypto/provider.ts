@@ -9,6 +9,12 @@ import { nobleProvider } from './noble.js';
 /** Bytes, or a string that stands for its UTF-8 encoding. */
 export type Bytes = Uint8Array | string;
 
+export interface Sha256Hasher {
+  update(data: Bytes): void;
+  /** The digest of everything fed so far; the hasher is spent afterwards. */
+  digest(): Uint8Array;
+}
+
 export interface CryptoProvider {
   readonly name: string;
   /** SHA-256 of the concatenation of the parts. */
@@ -19,6 +25,8 @@ export interface CryptoProvider {
    * RFC 6962 leaf hash every record needs, from one encoding of the data.
    */
   sha256AndLeafHash(data: Bytes): { readonly hash: Uint8Array; readonly leafHash: Uint8Array };
+  /** An incremental SHA-256, for digests of files read in chunks (constant memory). */
+  createSha256(): Sha256Hasher;
   ed25519PublicKey(seed: Uint8Array): Uint8Array;
   ed25519Sign(seed: Uint8Array, message: Bytes): Uint8Array;
   /** RFC 8032 verification; false (never a throw) for any malformed input. */

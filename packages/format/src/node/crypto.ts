@@ -121,6 +121,15 @@ export const nodeProvider: CryptoProvider = {
     const end = layout(1, [data]);
     return { hash: oneShot(scratch.subarray(1, end)), leafHash: oneShot(scratch.subarray(0, end)) };
   },
+  createSha256() {
+    const h = createHash('sha256');
+    return {
+      update(data) {
+        h.update(view(data));
+      },
+      digest: () => asUint8(h.digest()),
+    };
+  },
   ed25519PublicKey(seed) {
     const jwk = createPublicKey(privateKey(seed)).export({ format: 'jwk' });
     return asUint8(Buffer.from(jwk.x!, 'base64url'));
