@@ -177,6 +177,43 @@ export function walkKeyHistory(
   return { keys, origin };
 }
 
+/** What joining segments in order carries from one to the next. */
+export interface JoinState {
+  /** The tree range so far; undefined before the first leaf when there is no start state. */
+  range: CompactRange | undefined;
+  /** SHA-256 (hex) of the record before, which the next must name as prev_hash. */
+  prevHash: string | undefined;
+  prevLast: number | undefined;
+  tenant: string | undefined;
+  lastReceived: string | undefined;
+  /** The leaves stopped being adjacent: no root can be computed. */
+  broken: boolean;
+}
+
+/** Joins the next non-empty segment: seq continuity, chain link, tenant, time order and tree range across the boundary. */
+export function joinSegment(st: JoinState, s: SegmentResult, problems: ProblemList): void {
+  const first = s.firstSeq!;
+  if (st.lastReceived !== undefined && s.minReceivedAt !== undefined && s.minReceivedAt < st.lastReceived) {
+    problems.add({ code: 'TIME_REORDER', seq: first, message: `received_at ${s.minReceivedAt} in the records from seq ${first} is earlier than ${st.lastReceived} before them` });
+  }
+  st.lastReceived = s.maxReceivedAt ?? st.lastReceived;
+  if (st.prevLast !== undefined && first !== st.prevLast + 1) {
+    problems.add({ code: first <= st.prevLast ? 'SEQ_REORDER' : 'SEQ_GAP', seq: first, message: `seq ${first} follows seq ${st.prevLast}` });
+  }
+  if (st.prevHash !== undefined && s.firstPrevHash !== st.prevHash) {
+    problems.add({ code: 'CHAIN_BROKEN', seq: first, message: `prev_hash of seq ${first} does not link to the record before it` });
+  }
+  if (s.tenant !== undefined) {
+    if (st.tenant === undefined) st.tenant = s.tenant;
+    else if (s.tenant !== st.tenant) problems.add({ code: 'TENANT_MISMATCH', seq: first, message: `records of tenants ${st.tenant} and ${s.tenant}` });
+  }
+  if (st.range === undefined) st.range = s.range.clone();
+  else if (st.range.end === s.range.begin) st.range.appendRange(s.range);
+  else st.broken = true;
+  st.prevHash = s.lastHash;
+  st.prevLast = s.lastSeq;
+}
+
 /** Combines in-order segment results into one report. */
 export function combineSegments(segments: readonly SegmentResult[], opts: VerifyLogOptions): LogReport {
   const problems = new ProblemList();
@@ -185,43 +222,22 @@ export function combineSegments(segments: readonly SegmentResult[], opts: Verify
   const start = opts.start;
 
   // Boundaries: seq continuity, chain links and the tree ranges.
-  let range: CompactRange | undefined;
-  if (start !== undefined) {
-    range = new CompactRange(0, start.seq, start.rangeHashes.map((h) => fromBase64(h, 'start.rangeHashes')));
-  }
-  let prevHash = start?.prevHash;
-  let prevLast: number | undefined = start !== undefined ? start.seq - 1 : undefined;
-  let tenant: string | undefined;
-  let lastReceived: string | undefined;
+  const join: JoinState = {
+    range: start !== undefined ? new CompactRange(0, start.seq, start.rangeHashes.map((h) => fromBase64(h, 'start.rangeHashes'))) : undefined,
+    prevHash: start?.prevHash,
+    prevLast: start !== undefined ? start.seq - 1 : undefined,
+    tenant: undefined,
+    lastReceived: undefined,
+    broken: false,
+  };
   for (const s of nonEmpty) {
-    const first = s.firstSeq!;
-    if (lastReceived !== undefined && s.minReceivedAt !== undefined && s.minReceivedAt < lastReceived) {
-      problems.add({ code: 'TIME_REORDER', seq: first, message: `received_at ${s.minReceivedAt} in the records from seq ${first} is earlier than ${lastReceived} before them` });
+    if (join.range === undefined && !join.broken && s.firstSeq !== 0) {
+      problems.add({ code: 'SEQ_GAP', seq: s.firstSeq!, message: `records start at seq ${s.firstSeq!}, not 0, and no start state was given` });
     }
-    lastReceived = s.maxReceivedAt ?? lastReceived;
-    if (prevLast !== undefined && first !== prevLast + 1) {
-      problems.add({ code: first <= prevLast ? 'SEQ_REORDER' : 'SEQ_GAP', seq: first, message: `seq ${first} follows seq ${prevLast}` });
-    }
-    if (prevHash !== undefined && s.firstPrevHash !== prevHash) {
-      problems.add({ code: 'CHAIN_BROKEN', seq: first, message: `prev_hash of seq ${first} does not link to the record before it` });
-    }
-    if (s.tenant !== undefined) {
-      if (tenant === undefined) tenant = s.tenant;
-      else if (s.tenant !== tenant) problems.add({ code: 'TENANT_MISMATCH', seq: first, message: `records of tenants ${tenant} and ${s.tenant}` });
-    }
-    if (range === undefined) {
-      if (first !== 0) {
-        problems.add({ code: 'SEQ_GAP', seq: first, message: `records start at seq ${first}, not 0, and no start state was given` });
-      }
-      range = s.range.clone();
-    } else if (range.end === s.range.begin) {
-      range.appendRange(s.range);
-    } else {
-      range = undefined;
-    }
-    prevHash = s.lastHash;
-    prevLast = s.lastSeq;
+    joinSegment(join, s, problems);
   }
+  const range = join.broken ? undefined : join.range;
+  const tenant = join.tenant;
   if (nonEmpty.length === 0 && start === undefined) problems.add({ code: 'SEQ_GAP', message: 'no records' });
 
   const first = nonEmpty[0];
