@@ -9,6 +9,7 @@
 //   trailseal tail [--from SEQ] [--follow]
 //   trailseal checkpoint [--new]
 //   trailseal proof SEQ [--size N]
+//   trailseal export --out DIR [selection] [--since-checkpoint FILE] [--disclose-mac-keys]
 //
 // Client verbs take --url and --api-key, or TRAILSEAL_URL and TRAILSEAL_API_KEY.
 import { readFileSync } from 'node:fs';
@@ -19,6 +20,7 @@ import { SETTINGS, loadConfig } from '../config.js';
 import { LogService } from '../log/service.js';
 import { openKeyWrapper, openStore, startService } from '../server.js';
 import type { Scope } from '../store/types.js';
+import { exportBundle, progressBar } from './export.js';
 
 const USAGE = `usage:
   trailseal serve [--data DIR] [--port N] [--host ADDR] [--store sqlite|postgres://...] [--log-name NAME]
@@ -29,6 +31,9 @@ const USAGE = `usage:
   trailseal tail [--from SEQ] [--follow] [--url URL] [--api-key KEY]
   trailseal checkpoint [--new] [--url URL] [--api-key KEY]
   trailseal proof SEQ [--size N] [--url URL] [--api-key KEY]
+  trailseal export --out DIR [--from-seq N] [--to-seq N | --from RFC3339 --to RFC3339]
+        [--action NAME|PREFIX.*]... [--actor ID]... [--outcome O]...
+        [--since-checkpoint FILE] [--disclose-mac-keys] [--quiet] [--url URL] [--api-key KEY]
 Settings of serve (flag / environment variable):
 ${Object.values(SETTINGS)
   .map((s) => `  --${s.flag} / ${s.env}: ${s.help}`)
@@ -53,6 +58,8 @@ async function main(argv: string[]): Promise<number> {
     case 'checkpoint':
     case 'proof':
       return clientVerb(verb, rest);
+    case 'export':
+      return exportVerb(rest);
     case undefined:
     case 'help':
     case '--help':
@@ -182,10 +189,7 @@ async function clientVerb(verb: 'emit' | 'tail' | 'checkpoint' | 'proof', args: 
     allowPositionals: true,
     strict: true,
   });
-  const url = values.url ?? process.env['TRAILSEAL_URL'];
-  const apiKey = values['api-key'] ?? process.env['TRAILSEAL_API_KEY'];
-  if (url === undefined || apiKey === undefined) throw new UsageError(`trailseal ${verb} needs --url and --api-key (or TRAILSEAL_URL and TRAILSEAL_API_KEY)`);
-  const client = new TrailsealClient({ url, apiKey });
+  const client = new TrailsealClient(clientTarget(values, verb));
   try {
     if (verb === 'emit') return await emit(client, positionals[0]);
     if (verb === 'checkpoint') {
@@ -210,6 +214,64 @@ async function clientVerb(verb: 'emit' | 'tail' | 'checkpoint' | 'proof', args: 
   } finally {
     await client.close();
   }
+}
+
+function clientTarget(values: { url?: string | undefined; 'api-key'?: string | undefined }, verb: string): { url: string; apiKey: string } {
+  const url = values.url ?? process.env['TRAILSEAL_URL'];
+  const apiKey = values['api-key'] ?? process.env['TRAILSEAL_API_KEY'];
+  if (url === undefined || apiKey === undefined) throw new UsageError(`trailseal ${verb} needs --url and --api-key (or TRAILSEAL_URL and TRAILSEAL_API_KEY)`);
+  return { url, apiKey };
+}
+
+async function exportVerb(args: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args,
+    options: {
+      url: { type: 'string' },
+      'api-key': { type: 'string' },
+      out: { type: 'string' },
+      'from-seq': { type: 'string' },
+      'to-seq': { type: 'string' },
+      from: { type: 'string' },
+      to: { type: 'string' },
+      action: { type: 'string', multiple: true },
+      actor: { type: 'string', multiple: true },
+      outcome: { type: 'string', multiple: true },
+      'since-checkpoint': { type: 'string' },
+      'disclose-mac-keys': { type: 'boolean' },
+      quiet: { type: 'boolean' },
+    },
+    strict: true,
+  });
+  const target = clientTarget(values, 'export');
+  if (values.out === undefined) throw new UsageError('trailseal export needs --out DIR');
+  const seq = (flag: 'from-seq' | 'to-seq'): number | undefined => {
+    const v = values[flag];
+    if (v === undefined) return undefined;
+    if (!/^(0|[1-9]\d{0,15})$/.test(v)) throw new UsageError(`--${flag} must be a decimal integer`);
+    return Number(v);
+  };
+  const filter = {
+    ...(values.action !== undefined ? { actions: values.action } : {}),
+    ...(values.actor !== undefined ? { actor_ids: values.actor } : {}),
+    ...(values.outcome !== undefined ? { outcomes: values.outcome } : {}),
+  };
+  const request = {
+    ...(seq('from-seq') !== undefined ? { from_seq: seq('from-seq') } : {}),
+    ...(seq('to-seq') !== undefined ? { to_seq: seq('to-seq') } : {}),
+    ...(values.from !== undefined ? { from: values.from } : {}),
+    ...(values.to !== undefined ? { to: values.to } : {}),
+    ...(Object.keys(filter).length > 0 ? { filter } : {}),
+    ...(values['since-checkpoint'] !== undefined ? { since_checkpoint: readFileSync(values['since-checkpoint'], 'utf8') } : {}),
+    ...(values['disclose-mac-keys'] === true ? { disclose_mac_keys: true } : {}),
+  };
+  const showProgress = values.quiet !== true && process.stderr.isTTY;
+  const r = await exportBundle({ ...target, out: values.out, request, ...(showProgress ? { progress: progressBar(process.stderr) } : {}) });
+  if (showProgress) process.stderr.write('\n');
+  const range = r.firstSeq === null ? 'no records' : `seq ${r.firstSeq}..${r.lastSeq ?? r.firstSeq}`;
+  process.stdout.write(`exported ${r.count} records (${range}, ${r.bytes} bytes) to ${r.dir}; checkpoint size ${r.checkpointSize}; this export is record ${r.exportSeq} of the log\n`);
+  process.stdout.write(`verify with: trailseal-verify ${r.dir} --key <verifier key>\n`);
+  return 0;
 }
 
 async function emit(client: TrailsealClient, file: string | undefined): Promise<number> {

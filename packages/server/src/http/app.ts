@@ -21,6 +21,8 @@ import { openApiDocument } from './openapi.js';
 import { checkBody, parseBody, type Body, type BodyKind, type BodyLimits } from './body.js';
 import { fromFrameworkError, problemOf } from './problem.js';
 import { registerTiles } from './tiles.js';
+import { exportAuditLog, parseExportRequest, prepareExport, streamExport } from '../log/export.js';
+import { Readable } from 'node:stream';
 
 export interface HttpLimits {
   /** Largest request body, in bytes. */
@@ -190,6 +192,19 @@ export function buildApp(opts: AppOptions): FastifyInstance {
     if (head === undefined || to > head.size) throw new TrailsealError('QUERY_INVALID', `to=${to} is beyond the log's size ${head?.size ?? 0}`, { field: 'to' });
     const proof = await consistencyProofAsync({ getNodes: (ids) => svc.store.getNodes(tenant, ids) }, from, to);
     reply.type('text/plain; charset=utf-8').send(proof.map((h) => `${toBase64(h)}\n`).join(''));
+  });
+
+  // --- evidence bundles (docs/spec/bundle.md, "Export stream") ------------------
+  app.post('/v1/exports', { onRequest: authed('export') }, async (req, reply) => {
+    const tenant = tenantOf(req);
+    const prepared = await prepareExport(svc, tenant, parseExportRequest(objectBody(req.body)));
+    // The export is recorded before a byte of it leaves: an export that cannot be recorded does not happen.
+    const source = sourceOf(req);
+    const receipt = await svc.serviceRecord(tenant, 'trailseal.audit.export', exportAuditLog(prepared), { actor: actorOf(req), ...(source ? { source } : {}) });
+    if (prepared.expected !== undefined) reply.header('trailseal-export-records', String(prepared.expected));
+    reply.header('trailseal-export-seq', String(receipt.seq));
+    reply.type('application/x-ndjson; charset=utf-8');
+    return reply.send(Readable.from(streamExport(svc, prepared, receipt.seq, Date.now()), { objectMode: false }));
   });
 
   app.get('/v1/log', { onRequest: authed('read') }, async (req) => svc.logInfo(tenantOf(req)));

@@ -9,7 +9,7 @@
 // plan must extend and writes only if that head is still the stored one; it is
 // rebuilt whenever it does not stand exactly on that head (a failed commit,
 // another process appended), so what it seals always continues committed state.
-import { CompactRange, LOG_FIELDS, LogSealer, TrailsealError, canonicalEvent, canonicalize, deriveSigningSeed, newEd25519Signer, toHex, type EventV1, type SealedRecord } from '@trailseal/format';
+import { CompactRange, LOG_FIELDS, LogSealer, TrailsealError, canonicalEvent, canonicalize, deriveSigningSeed, macKeyFor, newEd25519Signer, parseMacKeyId, toHex, type EventV1, type SealedRecord } from '@trailseal/format';
 import type { AppendPlan, HeadRow, PlannedRecord, ReceiptRow, Store, TenantRow } from '../store/types.js';
 
 export interface Receipt {
@@ -91,6 +91,14 @@ export class TenantWriter {
   /** The verifier key (note form) that signs checkpoints under a signing key generation. */
   verifierKeyAt(generation: number): string {
     return newEd25519Signer(this.tenant.origin, this.signingSeed(generation)).verifierKey;
+  }
+
+  /** The MAC epoch key a record names by its mac_key_id (docs/spec/keys-and-mac.md), for disclosure in an export. */
+  macKeyById(id: string): Uint8Array {
+    const { epoch, generation } = parseMacKeyId(id);
+    const k = macKeyFor(this.#tenantKey, epoch, generation);
+    if (k.id !== id) throw new TrailsealError('KEY_ID_MALFORMED', `${id} is not a MAC key of this tenant`);
+    return k.key;
   }
 
   /** Appends validated producer events; resolves with one receipt per event, in order, after the commit. */
