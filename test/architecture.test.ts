@@ -5,6 +5,8 @@
 //   @trailseal/client  -> nothing; no host modules (fetch only: runs in browsers)
 //   @trailseal/server  -> format, client, node:*, fastify, better-sqlite3, pg
 //                         (never verify: the service does not grade its own evidence)
+//   trailseal-verify   -> format, verify, node:* (the auditor's command trusts nothing else)
+//   @trailseal/verify-web -> format, verify (the browser page runs the same code)
 import { readFileSync, readdirSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -42,7 +44,26 @@ const server = {
   deps: ['@trailseal/client', '@trailseal/format', 'better-sqlite3', 'fastify', 'pg'],
 };
 
+const tools = [
+  { name: 'trailseal-verify', dir: 'packages/verify-cli/src', allowed: [/^node:/, /^@trailseal\/(format|verify)$/], deps: ['@trailseal/format', '@trailseal/verify'] },
+  { name: '@trailseal/verify-web', dir: 'packages/verify-web/src', allowed: [/^@trailseal\/(format|verify)$/], deps: ['@trailseal/format', '@trailseal/verify'] },
+];
+
 describe('package graph', () => {
+  for (const tool of tools) {
+    it(`${tool.name} imports only the format and verify packages${tool.allowed.some((re) => re.test('node:fs')) ? ' and node: modules' : ''}`, () => {
+      const files = sources(tool.dir);
+      expect(files.length).toBeGreaterThan(0);
+      const bad: string[] = [];
+      for (const f of files) {
+        for (const spec of importsOf(f)) if (!spec.startsWith('.') && !tool.allowed.some((re) => re.test(spec))) bad.push(`${f}: ${spec}`);
+      }
+      expect(bad).toEqual([]);
+      const manifest = JSON.parse(readFileSync(join(repo, tool.dir, '..', 'package.json'), 'utf8')) as { dependencies?: Record<string, string> };
+      expect(Object.keys(manifest.dependencies ?? {}).sort()).toEqual(tool.deps);
+    });
+  }
+
   for (const pkg of packages) {
     it(`${pkg.name} imports nothing but its declared dependencies`, () => {
       const files = sources(pkg.dir).filter((f) => pkg.exempt === undefined || !f.startsWith(pkg.exempt));

@@ -490,7 +490,7 @@ function finishContiguous(b: OpenedBundle, m: BundleManifest, segments: readonly
   const after = m.completeness?.after ? oneLine(m.completeness.after, { macKeys: b.macKeys, firstLine: 0 }) : undefined;
   for (const n of [before, after]) if (n !== undefined) for (const p of n.problems.items) problems.add({ ...p, message: `completeness neighbour: ${p.message}` });
   const leaves = [...(before ? [before] : []), ...records, ...(after ? [after] : [])];
-  const firstLeaf = leaves[0]?.firstSeq ?? cp?.size ?? 0;
+  const firstLeaf = leaves[0]?.range.begin ?? m.events.first_seq ?? cp?.size ?? 0;
 
   let left: CompactRange | undefined;
   try {
@@ -511,9 +511,10 @@ function finishContiguous(b: OpenedBundle, m: BundleManifest, segments: readonly
       if (toBase64(join.range.root()) !== toBase64(cp.rootHash)) {
         problems.add({ code: 'ROOT_MISMATCH', message: `the records with the manifest's tree ranges hash to a different root than the checkpoint of size ${cp.size}: records were altered, added, removed or reordered` });
       }
-    } catch (e) {
+    } catch {
+      // The signed tree ranges fit only the leaf count they were made for.
       if (end > cp.size) problems.add({ code: 'CHECKPOINT_SIZE_MISMATCH', message: `the records run past the checkpoint (size ${cp.size})` });
-      else collect(problems, e, `manifest tree.right does not describe leaves [${end}, ${cp.size}): `, 'ROOT_MISMATCH');
+      else problems.add({ code: 'ROOT_MISMATCH', message: `the records end at leaf ${end}, which the manifest's tree ranges do not continue to the checkpoint (size ${cp.size}): records were added or removed` });
     }
   } else if (cp !== undefined) {
     problems.add({ code: 'ROOT_MISMATCH', message: 'the records are not contiguous, so they cannot reproduce the checkpoint root' });

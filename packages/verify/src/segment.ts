@@ -22,8 +22,18 @@ import { ProblemList, type Problem } from './problems.js';
 export interface SegmentOptions {
   /** Disclosed MAC epoch keys. Records under other keys are counted as macSkipped. */
   readonly macKeys?: readonly MacKey[];
-  /** Seq of the first record expected (default: taken from the first record). */
+  /**
+   * Leaf index of the first line in the tree, and the seq the first record
+   * must claim (default: taken from the first record).
+   */
   readonly firstSeq?: number;
+  /**
+   * Whether the first record's seq is checked against firstSeq (default
+   * true). A chunk of a file verified in parallel starts at the position the
+   * lines before it give; after a dropped or added line that differs from
+   * the seqs, and the join of the segments reports it once, not each chunk.
+   */
+  readonly checkFirstSeq?: boolean;
   /** 1-based line number of the first line, for messages. */
   readonly firstLine?: number;
   readonly problemLimit?: number;
@@ -32,6 +42,7 @@ export interface SegmentOptions {
 export interface SegmentResult {
   readonly problems: ProblemList;
   readonly count: number;
+  /** seq claimed by the first record (its position when it claims none). */
   readonly firstSeq: number | undefined;
   readonly lastSeq: number | undefined;
   readonly tenant: string | undefined;
@@ -145,12 +156,13 @@ export class SegmentVerifier {
     const { facts: f, at, hash, leafHash } = this.records.check(line, this.line);
 
     if (this.range === undefined) this.range = new CompactRange(f.seq ?? 0, f.seq ?? 0, []);
-    if (this.firstSeq === undefined) this.firstSeq = this.range.begin;
+    if (this.firstSeq === undefined) this.firstSeq = f.seq ?? this.range.begin;
     this.range.append(leafHash);
 
-    this.checkSequence(f.seq, at);
+    if (this.count > 1 || this.opts.checkFirstSeq !== false) this.checkSequence(f.seq, at);
     if (f.seq !== undefined) this.lastSeq = f.seq;
-    else if (this.lastSeq !== undefined) this.lastSeq++;
+    // A record too damaged to name its seq still takes one; a blank line is no record at all.
+    else if (this.lastSeq !== undefined && line !== '') this.lastSeq++;
 
     if (this.count === 1) {
       this.firstPrevHash = f.prevHash;
