@@ -6,6 +6,7 @@
 // grouped by the status the registry gives each code, so a response can never
 // name a code under the wrong status (building the document throws instead).
 import {
+  FILTER_MAX_VALUES,
   ACTOR_TYPES,
   ERROR_REGISTRY,
   FEDERATION_PROTOCOLS,
@@ -568,6 +569,30 @@ function buildDocument(): Json {
         },
       }),
     },
+    '/v1/exports': {
+      post: scoped('export', {
+        operationId: 'exportBundle',
+        tags: ['evidence'],
+        summary: 'Export an evidence bundle',
+        description:
+          'Exports records as an evidence bundle (docs/spec/bundle.md): a seq range, a time window (with the neighbour records that prove nothing inside it is missing), a filter (each record with its c2sp.org/tlog-proof), or the whole log when no range or filter is given; ' +
+          'optionally with a consistency proof from an earlier checkpoint and the MAC keys of the records. A checkpoint is signed for the current head, the export is recorded in the log as `trailseal.audit.export`, and then the answer streams: ' +
+          'the lines of events.jsonl, then one trailer line `{"trailseal_export":{"manifest":"<manifest.json>","signature":"<manifest.sig>"}}`. A failure after the first byte ends the stream with `{"trailseal_export_error":{"code","detail"}}` instead. ' +
+          'A client keeps the files only when the trailer arrived and the manifest\'s SHA-256, byte and line counts match what it received.',
+        requestBody: { required: true, content: json(ref('schemas', 'ExportRequest')) },
+        responses: {
+          '200': {
+            description: 'The export stream.',
+            headers: {
+              'trailseal-export-records': { description: 'The number of records the stream holds (absent for a filter).', schema: { type: 'string', pattern: DECIMAL } },
+              'trailseal-export-seq': { description: 'The seq of the `trailseal.audit.export` record of this export.', schema: { type: 'string', pattern: DECIMAL } },
+            },
+            content: { 'application/x-ndjson': { schema: { type: 'string', description: 'events.jsonl lines, then the trailer line.' } } },
+          },
+          ...problems(...AUTH_ERRORS, ...JSON_BODY_ERRORS, 'QUERY_INVALID', 'TENANT_NOT_FOUND', 'OVERLOADED'),
+        },
+      }),
+    },
     '/v1/log': {
       get: scoped('read', {
         operationId: 'getLog',
@@ -739,6 +764,7 @@ function buildDocument(): Json {
       { name: 'ingest', description: 'Appending events.' },
       { name: 'read', description: 'Reading records (every read is audited in the tenant log).' },
       { name: 'proofs', description: 'Checkpoints, inclusion and consistency proofs (C2SP formats).' },
+      { name: 'evidence', description: 'Evidence bundles an auditor verifies offline (every export is recorded in the tenant log).' },
       { name: 'admin', description: 'Tenants and API keys (operator keys with the admin scope).' },
     ],
     security: [{ bearerAuth: [] }],
@@ -796,6 +822,30 @@ function buildDocument(): Json {
           { id: { type: 'string', pattern: TENANT_RE.source }, name: { type: 'string' }, origin: { type: 'string' }, createdAt: { type: 'string', format: 'date-time' } },
           ['id', 'name', 'origin', 'createdAt'],
         ),
+        ExportRequest: {
+          type: 'object',
+          additionalProperties: false,
+          description: 'Select by seq (from_seq, to_seq) or by time (from and to), not both; a filter narrows either. No member: the whole log.',
+          properties: {
+            from_seq: { type: 'integer', minimum: 0, description: 'First seq (inclusive; default 0).' },
+            to_seq: { type: 'integer', minimum: 0, description: 'End seq (exclusive; default: the log size at the export). At most the log size.' },
+            from: { type: 'string', format: 'date-time', description: 'Start of the time window (inclusive), by received_at.' },
+            to: { type: 'string', format: 'date-time', description: 'End of the time window (exclusive), by received_at.' },
+            filter: {
+              type: 'object',
+              additionalProperties: false,
+              minProperties: 1,
+              description: 'Every member given must match; within a member any value. Filtered exports carry a proof per record and do not prove completeness.',
+              properties: {
+                actions: { type: 'array', minItems: 1, maxItems: FILTER_MAX_VALUES, items: { type: 'string', minLength: 1, maxLength: 256 }, description: 'Action names; `x.*` matches every action under `x.`.' },
+                actor_ids: { type: 'array', minItems: 1, maxItems: FILTER_MAX_VALUES, items: { type: 'string', minLength: 1, maxLength: 256 } },
+                outcomes: { type: 'array', minItems: 1, maxItems: FILTER_MAX_VALUES, items: { type: 'string', minLength: 1, maxLength: 256 } },
+              },
+            },
+            since_checkpoint: { type: 'string', description: 'An earlier signed checkpoint of this log: the manifest then carries a consistency proof from it.' },
+            disclose_mac_keys: { type: 'boolean', description: 'Include the MAC epoch keys of the exported records (default false). Whoever holds them can check, and forge, MACs of those days.' },
+          },
+        },
         CreateTenantRequest: {
           type: 'object',
           required: ['id'],
