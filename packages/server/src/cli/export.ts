@@ -68,7 +68,10 @@ export async function exportBundle(o: ExportOptions): Promise<ExportResult> {
   let trailer: Buffer | undefined;
   const timer = o.progress === undefined ? undefined : setInterval(() => o.progress!(lines, total), 250);
   try {
-    for await (const piece of res.body as AsyncIterable<Uint8Array>) {
+    const reader = res.body.getReader();
+    for (;;) {
+      const { done, value: piece } = await reader.read();
+      if (done) break;
       const data = pending.length === 0 ? Buffer.from(piece) : Buffer.concat([pending, piece]);
       if (trailer !== undefined) {
         trailer = Buffer.concat([trailer, data]);
