@@ -23,8 +23,13 @@ export function cliBuilt(): boolean {
  * test's own process must keep answering while the command talks to it.
  */
 export function runCli(args: string[], env: Record<string, string> = {}, input = ''): Promise<{ status: number; stdout: string; stderr: string }> {
+  return runNode(CLI, args, env, input);
+}
+
+/** Runs a built Node.js command (a script path) to completion, asynchronously. */
+export function runNode(script: string, args: string[], env: Record<string, string> = {}, input = ''): Promise<{ status: number; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], { env: { ...process.env, ...env } });
+    const child = spawn(process.execPath, [script, ...args], { env: { ...process.env, ...env } });
     let stdout = '';
     let stderr = '';
     const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
