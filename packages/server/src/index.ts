@@ -13,3 +13,4 @@ export * from './store/types.js';
 export { SqliteStore } from './store/sqlite.js';
 export { PostgresStore } from './store/postgres.js';
 export { openApiDocument } from './http/openapi.js';
+export { exportBundle, type ExportOptions, type ExportResult } from './cli/export.js';

@@ -1,0 +1,15 @@
+// Child process of bench/bundle.ts: verifies one bundle directory the way
+// trailseal-verify does and reports the time and the process's peak resident
+// memory (worker threads share the process, so they are included).
+//
+//   node bench/dist/bench/bundle-verify.js DIR VERIFIER_KEY [THREADS]
+import { availableParallelism } from 'node:os';
+import { performance } from 'node:perf_hooks';
+import { verifyBundleDir } from 'trailseal-verify';
+
+const [dir, key, threadArg] = process.argv.slice(2);
+const threads = threadArg === undefined ? availableParallelism() : Number(threadArg);
+const start = performance.now();
+const report = await verifyBundleDir(dir!, { trustedKeys: [key!], threads });
+const secs = (performance.now() - start) / 1000;
+process.stdout.write(`${JSON.stringify({ secs, ok: report.ok, count: report.count, problems: report.problems.slice(0, 5), threads, maxRssMb: process.resourceUsage().maxRSS / 1024 })}\n`);
