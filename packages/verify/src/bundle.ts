@@ -302,21 +302,32 @@ export class EventsDigest {
 
 /**
  * Splits UTF-8 chunks into lines without their line feeds. A line that is not
- * well-formed UTF-8 is passed on with replacement characters: its hashes then
- * differ from its bytes, which the digest, chain and tree checks report.
+ * well-formed UTF-8 is passed on with replacement characters, and with its
+ * bytes when they lie in one chunk (hashing the bytes, as the file has them,
+ * also saves encoding the text again); the chain and tree checks then report
+ * it.
  */
 export class LineSplitter {
   private readonly decoder = new TextDecoder('utf-8', { fatal: false, ignoreBOM: true });
   private rest = '';
 
-  push(chunk: Uint8Array, out: (line: string) => void): void {
+  push(chunk: Uint8Array, out: (line: string, bytes?: Uint8Array) => void): void {
     const text = this.rest + this.decoder.decode(chunk, { stream: true });
+    // A line feed is one byte and one code unit, and never part of a longer
+    // UTF-8 sequence, so the n-th line feed of the text is the n-th of the
+    // bytes: lines wholly inside this chunk get their bytes. The first line
+    // continues one from the previous chunk when there was a rest.
     let from = 0;
+    let byteFrom = 0;
+    let first = this.rest.length > 0;
     for (;;) {
       const i = text.indexOf('\n', from);
       if (i < 0) break;
-      out(text.slice(from, i));
+      const b = chunk.indexOf(0x0a, byteFrom);
+      out(text.slice(from, i), first || b < 0 ? undefined : chunk.subarray(byteFrom, b));
+      first = false;
       from = i + 1;
+      byteFrom = b + 1;
     }
     this.rest = text.slice(from);
   }
@@ -377,6 +388,13 @@ export class FilteredVerifier {
     }
     this.lastHash = hash;
     this.checkProof(parts.proof, leaf, seq, at);
+  }
+
+  /** Counts a line that was not read (too long to be a record) as a malformed one. */
+  skip(message: string): void {
+    const lineNo = ++this.line;
+    this.count++;
+    this.problems.add({ code: 'RECORD_INVALID', line: lineNo, message });
   }
 
   private checkProof(text: string, leaf: Uint8Array, seq: number | undefined, at: { line: number; seq?: number }): void {
@@ -615,7 +633,7 @@ export function verifyBundle(files: BundleFiles, opts: BundleOptions): BundleRep
     events = { kind: 'filtered', verifier: v };
   } else {
     const v = new SegmentVerifier(bundleSegmentOptions(opened));
-    const add = (l: string): void => v.add(l);
+    const add = (l: string, b?: Uint8Array): void => v.add(l, b);
     lines.push(files.events, add);
     lines.end(add);
     events = { kind: 'segments', segments: [v.result()] };

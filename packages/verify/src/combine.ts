@@ -198,7 +198,8 @@ export function joinSegment(st: JoinState, s: SegmentResult, problems: ProblemLi
   }
   st.lastReceived = s.maxReceivedAt ?? st.lastReceived;
   if (st.prevLast !== undefined && first !== st.prevLast + 1) {
-    problems.add({ code: first <= st.prevLast ? 'SEQ_REORDER' : 'SEQ_GAP', seq: first, message: `seq ${first} follows seq ${st.prevLast}` });
+    const code = first === st.prevLast ? 'SEQ_DUPLICATE' : first < st.prevLast ? 'SEQ_REORDER' : 'SEQ_GAP';
+    problems.add({ code, seq: first, message: `seq ${first} follows seq ${st.prevLast}` });
   }
   if (st.prevHash !== undefined && s.firstPrevHash !== st.prevHash) {
     problems.add({ code: 'CHAIN_BROKEN', seq: first, message: `prev_hash of seq ${first} does not link to the record before it` });
@@ -211,7 +212,8 @@ export function joinSegment(st: JoinState, s: SegmentResult, problems: ProblemLi
   else if (st.range.end === s.range.begin) st.range.appendRange(s.range);
   else st.broken = true;
   st.prevHash = s.lastHash;
-  st.prevLast = s.lastSeq;
+  // A segment of lines that name no seq (damaged records) still takes as many, as within a segment.
+  st.prevLast = s.lastSeq ?? (st.prevLast !== undefined ? st.prevLast + s.count : undefined);
 }
 
 /** Combines in-order segment results into one report. */

@@ -91,9 +91,10 @@ export class RecordChecker {
     this.macs = new MacChecker(macKeys);
   }
 
-  check(line: string, lineNo: number): CheckedLine {
+  /** `bytes`, when the caller has them, are the line's bytes in the file: hashed as they are, not re-encoded. */
+  check(line: string, lineNo: number, bytes?: Uint8Array): CheckedLine {
     // The chain and the tree commit to the exact bytes, whatever they parse to.
-    const digests = cryptoProvider().sha256AndLeafHash(line);
+    const digests = cryptoProvider().sha256AndLeafHash(bytes ?? line);
     // Almost every line is a canonical, schema-valid record: the one-pass
     // recognizer proves that and extracts what the checks below need. Any
     // other line takes the reference path, which also explains what is wrong.
@@ -150,10 +151,11 @@ export class SegmentVerifier {
     if (opts.firstSeq !== undefined) this.range = new CompactRange(opts.firstSeq, opts.firstSeq, []);
   }
 
-  add(line: string): void {
+  /** Adds the next line; `bytes` are its bytes in the file when the caller has them (see RecordChecker.check). */
+  add(line: string, bytes?: Uint8Array): void {
     this.line++;
     this.count++;
-    const { facts: f, at, hash, leafHash } = this.records.check(line, this.line);
+    const { facts: f, at, hash, leafHash } = this.records.check(line, this.line, bytes);
 
     if (this.range === undefined) this.range = new CompactRange(f.seq ?? 0, f.seq ?? 0, []);
     if (this.firstSeq === undefined) this.firstSeq = f.seq ?? this.range.begin;

@@ -186,7 +186,7 @@ async function keyHistorySeqs(svc: LogService, tenant: string, size: number): Pr
  * with {"trailseal_export_error": problem} instead, so a client never takes a
  * cut stream for a bundle.
  */
-export async function* streamExport(svc: LogService, p: PreparedExport, exportSeq: number, exportedAt: number): AsyncGenerator<string> {
+export async function* streamExport(svc: LogService, p: PreparedExport, exportSeq: number, exportedAt: number): AsyncGenerator<string | Buffer> {
   try {
     yield* streamBundle(svc, p, exportSeq, exportedAt);
   } catch (e) {
@@ -196,7 +196,7 @@ export async function* streamExport(svc: LogService, p: PreparedExport, exportSe
   }
 }
 
-async function* streamBundle(svc: LogService, p: PreparedExport, exportSeq: number, exportedAt: number): AsyncGenerator<string> {
+async function* streamBundle(svc: LogService, p: PreparedExport, exportSeq: number, exportedAt: number): AsyncGenerator<string | Buffer> {
   const store = svc.store;
   const w = await svc.writer(p.tenant);
   const n = p.checkpoint.size;
@@ -210,6 +210,7 @@ async function* streamBundle(svc: LogService, p: PreparedExport, exportSeq: numb
   let firstPrevHash: string | null = null;
   const macKeyIds = new Set<string>();
   const filter = p.selection.type === 'filter' ? p.selection.filter : undefined;
+  const disclose = p.request.discloseMacKeys === true;
 
   for (let from = p.begin; from < p.end; ) {
     const rows = await store.listRecords(p.tenant, { fromSeq: from, toSeq: p.end, limit: PAGE });
@@ -237,14 +238,18 @@ async function* streamBundle(svc: LogService, p: PreparedExport, exportSeq: numb
       }
       lastSeq = r.seq;
       count++;
-      const k = /"mac_key_id":"([^"]+)"/.exec(r.canonical)?.[1];
-      if (k !== undefined) macKeyIds.add(k);
+      if (disclose) {
+        const k = /"mac_key_id":"([^"]+)"/.exec(r.canonical)?.[1];
+        if (k !== undefined) macKeyIds.add(k);
+      }
     });
     from = rows[rows.length - 1]!.seq + 1;
     if (chunk.length > 0) {
-      hash.update(chunk);
-      bytes += Buffer.byteLength(chunk);
-      yield chunk;
+      // Encoded once: the digest, the byte count and the socket take the same bytes.
+      const buf = Buffer.from(chunk, 'utf8');
+      hash.update(buf);
+      bytes += buf.length;
+      yield buf;
     }
   }
 
@@ -276,7 +281,7 @@ async function* streamBundle(svc: LogService, p: PreparedExport, exportSeq: numb
     // Equal sizes need no hashes: the verifier compares the roots.
     extra.consistency = { checkpoint: p.request.sinceCheckpoint, proof: since.size === n ? [] : b64(await consistencyProofAsync({ getNodes: nodes }, since.size, n)) };
   }
-  if (p.request.discloseMacKeys === true) extra.mac_keys = [...macKeyIds].sort().map((id) => ({ id, key: toBase64(w.macKeyById(id)) }));
+  if (disclose) extra.mac_keys = [...macKeyIds].sort().map((id) => ({ id, key: toBase64(w.macKeyById(id)) }));
 
   const manifest: BundleManifest = {
     spec: BUNDLE_SPEC,
