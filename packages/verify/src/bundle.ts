@@ -618,25 +618,43 @@ export interface BundleFiles {
   readonly events: Uint8Array;
 }
 
-/** Verifies a whole bundle on one thread (tests, the browser page, small bundles). */
-export function verifyBundle(files: BundleFiles, opts: BundleOptions): BundleReport {
-  const opened = openBundle(files.manifest, files.signature, opts);
-  const digest = new EventsDigest();
-  digest.update(files.events);
-  const lines = new LineSplitter();
-  let events: BundleEvents;
-  if (opened.manifest?.events.layout === 'records-with-proofs') {
-    const v = new FilteredVerifier(opened);
-    const add = (l: string): void => v.add(l);
-    lines.push(files.events, add);
-    lines.end(add);
-    events = { kind: 'filtered', verifier: v };
-  } else {
-    const v = new SegmentVerifier(bundleSegmentOptions(opened));
-    const add = (l: string, b?: Uint8Array): void => v.add(l, b);
-    lines.push(files.events, add);
-    lines.end(add);
-    events = { kind: 'segments', segments: [v.result()] };
+/**
+ * Steps 2 and 3 on one thread, for an events file read in chunks of any size
+ * (a browser File stream, a Node.js read stream): push() each chunk in order,
+ * then end() gives the report. Memory is one chunk plus O(log n).
+ */
+export class BundleReader {
+  private readonly digest = new EventsDigest();
+  private readonly lines = new LineSplitter();
+  private readonly filtered: FilteredVerifier | undefined;
+  private readonly segment: SegmentVerifier | undefined;
+  private readonly add: (line: string, bytes?: Uint8Array) => void;
+
+  constructor(private readonly opened: OpenedBundle) {
+    // A filtered export proves each record on its own; every other layout is
+    // one contiguous segment of the log.
+    this.filtered = opened.manifest?.events.layout === 'records-with-proofs' ? new FilteredVerifier(opened) : undefined;
+    this.segment = this.filtered === undefined ? new SegmentVerifier(bundleSegmentOptions(opened)) : undefined;
+    const f = this.filtered;
+    const seg = this.segment;
+    this.add = f !== undefined ? (line) => f.add(line) : (line, bytes) => seg!.add(line, bytes);
   }
-  return finishBundle(opened, digest.result(), events);
+
+  push(chunk: Uint8Array): void {
+    this.digest.update(chunk);
+    this.lines.push(chunk, this.add);
+  }
+
+  end(): BundleReport {
+    this.lines.end(this.add);
+    const events: BundleEvents = this.filtered !== undefined ? { kind: 'filtered', verifier: this.filtered } : { kind: 'segments', segments: [this.segment!.result()] };
+    return finishBundle(this.opened, this.digest.result(), events);
+  }
+}
+
+/** Verifies a whole bundle on one thread (tests, small bundles). */
+export function verifyBundle(files: BundleFiles, opts: BundleOptions): BundleReport {
+  const reader = new BundleReader(openBundle(files.manifest, files.signature, opts));
+  reader.push(files.events);
+  return reader.end();
 }

@@ -6,6 +6,7 @@ export { SegmentVerifier, segmentFromData, segmentToData, verifySegment, type Se
 export { combineSegments, keyForSize, type KeyEpoch, type LogReport, type LogStart, type VerifyLogOptions } from './combine.js';
 export { verifyCheckpointConsistency, verifyLog, verifyReceipt, type ConsistencyReport, type ReceiptOptions, type ReceiptReport } from './log.js';
 export {
+  BundleReader,
   EventsDigest,
   FilteredVerifier,
   LineSplitter,

@@ -21,6 +21,7 @@ import { openApiDocument } from './openapi.js';
 import { checkBody, parseBody, type Body, type BodyKind, type BodyLimits } from './body.js';
 import { fromFrameworkError, problemOf } from './problem.js';
 import { registerTiles } from './tiles.js';
+import { registerVerifierPage } from './verifier-page.js';
 import { exportAuditLog, parseExportRequest, prepareExport, streamExport } from '../log/export.js';
 import { Readable } from 'node:stream';
 
@@ -108,6 +109,7 @@ export function buildApp(opts: AppOptions): FastifyInstance {
   });
   app.get('/metrics', async (_req, reply) => reply.type('text/plain; version=0.0.4').send(svc.metrics.render()));
   app.get('/openapi.json', async (_req, reply) => reply.type('application/json').send(openApiDocument()));
+  registerVerifierPage(app);
 
   // --- ingest ------------------------------------------------------------------
   app.post('/v1/events', { onRequest: authed('ingest') }, async (req, reply) => {
