@@ -793,10 +793,12 @@ const matchRecord = objectMatcher(RECORD, (index, start, end) => {
  * the reference path (JSON.parse, validateRecord, canonicalize), which gives
  * the precise problem. The line is not parsed into objects.
  */
-export function scanRecord(line: string): ScannedRecord | undefined {
+export function scanRecord(line: string, decoded = false): ScannedRecord | undefined {
   // Once for the whole line: a lone surrogate has no UTF-8 form (RFC 8785
   // section 3.2.2.2), and escapes never produce one in a canonical string.
-  if (!isWellFormedString(line) || hasControlCharacter(line)) return undefined;
+  // `decoded`: the caller decoded the line from UTF-8 bytes, which can never
+  // yield a lone surrogate (a decoder replaces what is not UTF-8 with U+FFFD).
+  if ((!decoded && !isWellFormedString(line)) || hasControlCharacter(line)) return undefined;
   const backslash = line.indexOf('\\');
   ST.backslash = backslash < 0 ? line.length : backslash;
   ST.present = 0;

@@ -98,7 +98,7 @@ export class RecordChecker {
     // Almost every line is a canonical, schema-valid record: the one-pass
     // recognizer proves that and extracts what the checks below need. Any
     // other line takes the reference path, which also explains what is wrong.
-    const scanned = scanRecord(line);
+    const scanned = scanRecord(line, bytes !== undefined);
     const f = scanned !== undefined ? factsOf(scanned, line) : examineLine(line, lineNo, this.problems);
     const at = { line: lineNo, ...(f.seq !== undefined ? { seq: f.seq } : {}) };
     if (f.tenant !== undefined) {
