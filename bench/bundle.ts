@@ -7,7 +7,7 @@
 //
 //   npx tsc -b && node bench/dist/bench/bundle.js [--records N] [--threads N] [--keep]
 import { spawn } from 'node:child_process';
-import { createReadStream, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { createReadStream, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -44,7 +44,17 @@ async function fill(dir: string, n: number): Promise<{ apiKey: string; verifierK
   }
 }
 
-async function serve(dir: string): Promise<{ url: string; stop: () => Promise<void> }> {
+/** Peak resident memory of a process so far, in MB (Linux /proc; undefined elsewhere). */
+function peakRssMb(pid: number): number | undefined {
+  try {
+    const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m === null ? undefined : Number(m[1]) / 1024;
+  } catch {
+    return undefined;
+  }
+}
+
+async function serve(dir: string): Promise<{ url: string; peakRssMb: () => number | undefined; stop: () => Promise<void> }> {
   const child = spawn(process.execPath, [CLI, 'serve', '--data', dir, '--port', '0', '--log-level', 'warn', '--log-name', 'bench.trailseal.example'], {
     env: { ...process.env, TRAILSEAL_ROOT_KEY: ROOT_KEY },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -65,6 +75,7 @@ async function serve(dir: string): Promise<{ url: string; stop: () => Promise<vo
   });
   return {
     url,
+    peakRssMb: () => peakRssMb(child.pid!),
     stop: () =>
       new Promise((resolve) => {
         child.once('exit', () => resolve());
@@ -110,10 +121,13 @@ export async function benchBundle(records = 1_000_000, threads?: number, keep = 
     const out = join(dir, 'bundle');
     let exportSecs: number;
     try {
+      const before = service.peakRssMb();
       const start = performance.now();
       const r = await exportBundle({ url: service.url, apiKey: tenant.apiKey, out, request: {} });
       exportSecs = (performance.now() - start) / 1000;
       if (r.count < records) throw new Error(`exported ${r.count} of ${records}`);
+      const mb = (x: number | undefined): string => (x === undefined ? '?' : x.toFixed(0));
+      console.log(`service peak RSS ${mb(before)} MB before the export, ${mb(service.peakRssMb())} MB after it; this process ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MB`);
     } finally {
       await service.stop();
     }

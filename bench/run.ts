@@ -5,6 +5,7 @@ import { benchJcs } from './jcs.js';
 import { printTable } from './measure.js';
 import { benchMerkle } from './merkle.js';
 import { benchPipeline } from './pipeline.js';
+import { benchBundle } from './bundle.js';
 import { benchService } from './service.js';
 import { benchVerify } from './verify.js';
 
@@ -14,3 +15,4 @@ printTable('Merkle tree, one core', benchMerkle());
 printTable('append pipeline, one core', benchPipeline());
 printTable('offline verification', await benchVerify(Number(process.env['TRAILSEAL_BENCH_RECORDS'] ?? 200_000)));
 await benchService();
+printTable('evidence bundles', await benchBundle(Number(process.env['TRAILSEAL_BENCH_BUNDLE_RECORDS'] ?? 1_000_000)));

@@ -5,7 +5,7 @@
 // has arrived and matches what was written: a cut or failed stream leaves no
 // bundle behind.
 import { createHash } from 'node:crypto';
-import { createWriteStream, existsSync, mkdirSync, renameSync, rmSync, writeFileSync, type WriteStream } from 'node:fs';
+import { closeSync, createWriteStream, existsSync, fsyncSync, mkdirSync, openSync, renameSync, rmSync, writeFileSync, type WriteStream } from 'node:fs';
 import { join } from 'node:path';
 import { BUNDLE_FILES, TrailsealError, parseCheckpoint, parseManifest, parseNoteUnverified } from '@trailseal/format';
 
@@ -31,6 +31,15 @@ export interface ExportResult {
 
 const TRAILER = Buffer.from('{"trailseal_export');
 const LF = 0x0a;
+
+function syncFile(path: string): void {
+  const fd = openSync(path, 'r');
+  try {
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+}
 
 function write(out: WriteStream, chunk: Buffer): Promise<void> {
   return out.write(chunk) ? Promise.resolve() : new Promise((resolve) => out.once('drain', resolve));
@@ -114,9 +123,12 @@ export async function exportBundle(o: ExportOptions): Promise<ExportResult> {
     if (m.events.sha256 !== sha || m.events.bytes !== bytes || m.events.count !== lines) {
       throw new Error(`the events received (${lines} lines, ${bytes} bytes, SHA-256 ${sha}) are not those the manifest states; nothing was kept`);
     }
-    writeFileSync(join(o.out, BUNDLE_FILES.manifest), text);
-    writeFileSync(join(o.out, BUNDLE_FILES.signature), signature);
+    // On disk before they are reported written: evidence that vanishes in a crash after "exported" is worse than none.
+    syncFile(partial);
+    writeFileSync(join(o.out, BUNDLE_FILES.manifest), text, { flush: true });
+    writeFileSync(join(o.out, BUNDLE_FILES.signature), signature, { flush: true });
     renameSync(partial, join(o.out, BUNDLE_FILES.events));
+    syncFile(o.out);
     const cp = parseCheckpoint(parseNoteUnverified(m.checkpoint).text);
     return { dir: o.out, count: m.events.count, bytes, firstSeq: m.events.first_seq, lastSeq: m.events.last_seq, checkpointSize: cp.size, exportSeq: m.export_seq };
   } catch (e) {
