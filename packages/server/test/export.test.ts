@@ -2,10 +2,11 @@
 // how a bad request is refused (nothing recorded), that every export is a
 // record of the log, and that bundles of every selection verify, across a
 // signing-key rotation too.
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { TrailsealError } from '@trailseal/format';
 import { verifyBundle, type BundleReport } from '@trailseal/verify';
 import { exportBundle } from '../src/cli/export.js';
 import { freshDatabase, requirePg, type FreshDatabase } from './support/pg.js';
@@ -104,6 +105,28 @@ function exportSuite(kind: 'sqlite' | 'postgres'): void {
     expect(rec.action).toBe('trailseal.audit.export');
     expect(rec.log).toMatchObject({ type: 'export', selection: { type: 'seq', from_seq: 5, to_seq: 25 }, mac_keys_disclosed: false });
     expect(rec.actor.id).toMatch(/^[0-9a-f]{16}$/);
+  });
+
+  it('a failure mid-stream ends it with an error trailer, and the client keeps nothing', async () => {
+    await ingest(acme.apiKey, 'big', 2100);
+    const store = svc.service.store;
+    const original = store.listRecords.bind(store);
+    let calls = 0;
+    // The store fails after the first page has been streamed.
+    store.listRecords = async (tenant, q) => {
+      if (tenant === 'acme' && ++calls === 2) throw new TrailsealError('STORE_UNAVAILABLE', 'injected: the store went away');
+      return original(tenant, q);
+    };
+    const out = mkdtempSync(join(tmpdir(), 'trailseal-export-'));
+    dirs.push(out);
+    try {
+      await expect(exportBundle({ url: svc.url, apiKey: acme.apiKey, out, request: {} })).rejects.toThrow(/the export failed on the service: STORE_UNAVAILABLE: injected/);
+    } finally {
+      store.listRecords = original;
+    }
+    expect(readdirSync(out)).toEqual([]);
+    const raw = await post(acme.apiKey, { from_seq: 0, to_seq: 10 });
+    expect(raw.status).toBe(200);
   });
 
   it('exports one tenant only, whatever is asked', async () => {
