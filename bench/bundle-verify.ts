@@ -5,7 +5,7 @@
 //   node bench/dist/bench/bundle-verify.js DIR VERIFIER_KEY [THREADS]
 import { availableParallelism } from 'node:os';
 import { performance } from 'node:perf_hooks';
-import { verifyBundleDir } from 'trailseal-verify';
+import { verifyBundleDir } from '@trailseal/verify-cli';
 
 const [dir, key, threadArg] = process.argv.slice(2);
 const threads = threadArg === undefined ? availableParallelism() : Number(threadArg);

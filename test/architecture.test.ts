@@ -5,7 +5,7 @@
 //   @trailseal/client  -> nothing; no host modules (fetch only: runs in browsers)
 //   @trailseal/server  -> format, client, node:*, fastify, better-sqlite3, pg
 //                         (never verify: the service does not grade its own evidence)
-//   trailseal-verify   -> format, verify, node:* (the auditor's command trusts nothing else)
+//   @trailseal/verify-cli (the trailseal-verify command) -> format, verify, node:*
 //   @trailseal/verify-web -> format, verify (the browser page runs the same code)
 import { readFileSync, readdirSync } from 'node:fs';
 import { join, relative } from 'node:path';
@@ -45,7 +45,7 @@ const server = {
 };
 
 const tools = [
-  { name: 'trailseal-verify', dir: 'packages/verify-cli/src', allowed: [/^node:/, /^@trailseal\/(format|verify)$/], deps: ['@trailseal/format', '@trailseal/verify'] },
+  { name: '@trailseal/verify-cli (trailseal-verify)', dir: 'packages/verify-cli/src', allowed: [/^node:/, /^@trailseal\/(format|verify)$/], deps: ['@trailseal/format', '@trailseal/verify'] },
   { name: '@trailseal/verify-web', dir: 'packages/verify-web/src', allowed: [/^@trailseal\/(format|verify)$/], deps: ['@trailseal/format', '@trailseal/verify'] },
 ];
 

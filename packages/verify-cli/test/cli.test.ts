@@ -1,7 +1,8 @@
 // `trailseal export` and `trailseal-verify` as an operator and an auditor run
 // them: built commands in child processes against a real service, judged by
 // exit status and output.
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -115,6 +116,35 @@ describe.runIf(built)('trailseal export and trailseal-verify', () => {
     expect(bad.status).toBe(1);
     expect(bad.stdout).toMatch(/PROOF_ROOT_MISMATCH/);
   });
+
+  it('installs on its own: the packed verifier and its two dependencies, nothing else, verify a bundle', async () => {
+    const tgz = at('packed');
+    const app = at('auditor');
+    mkdirSync(tgz);
+    mkdirSync(app);
+    const repo = fileURLToPath(new URL('../../..', import.meta.url));
+    for (const p of ['format', 'verify', 'verify-cli']) {
+      const r = spawnSync('npm', ['pack', '--pack-destination', tgz], { cwd: join(repo, 'packages', p), encoding: 'utf8' });
+      expect(r.status, r.stderr).toBe(0);
+    }
+    writeFileSync(join(app, 'package.json'), '{"name":"auditor","private":true}');
+    const tarballs = readdirSync(tgz).map((f) => join(tgz, f));
+    const install = spawnSync('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', ...tarballs], { cwd: app, encoding: 'utf8' });
+    expect(install.status, install.stderr).toBe(0);
+    const installed = JSON.parse(spawnSync('npm', ['ls', '--all', '--json'], { cwd: app, encoding: 'utf8' }).stdout) as { dependencies: Record<string, { dependencies?: Record<string, unknown> }> };
+    const names = new Set<string>();
+    const walk = (deps: Record<string, { dependencies?: Record<string, unknown> }> | undefined): void => {
+      for (const [n, d] of Object.entries(deps ?? {})) {
+        names.add(n);
+        walk(d.dependencies as typeof deps);
+      }
+    };
+    walk(installed.dependencies);
+    expect([...names].sort()).toEqual(['@noble/curves', '@noble/hashes', '@trailseal/format', '@trailseal/verify', '@trailseal/verify-cli']);
+    const r = await runNode(join(app, 'node_modules/@trailseal/verify-cli/bin/trailseal-verify.js'), [at('range'), '--key', acme.verifierKey]);
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/^PASS/);
+  }, 60_000);
 
   it('exports a time window and a filter from the command line', async () => {
     const r = await runCli(['export', ...client(), '--out', at('window'), '--from', '2020-01-01T00:00:00Z', '--to', '2099-01-01T00:00:00Z']);
