@@ -18,6 +18,7 @@ import {
   toHex,
   type ErrorCode,
 } from '@trailseal/format';
+import { bundleVectors } from './bundles.js';
 import { buildGoldenLog, type GoldenLog } from './golden.js';
 
 const json = (v: unknown): string => `${JSON.stringify(v, null, 2)}\n`;
@@ -137,7 +138,7 @@ function tamperedLogs(g: GoldenLog): TamperedLog[] {
     { name: 'field edited', records: mut(5, (l) => l.replace('"outcome":"success"', '"outcome":"failure"')), expect: ['CHAIN_BROKEN', 'MAC_MISMATCH', 'ROOT_MISMATCH'] },
     { name: 'line dropped', records: [...r.slice(0, 3), ...r.slice(4)], expect: ['CHAIN_BROKEN', 'CHECKPOINT_SIZE_MISMATCH', 'SEQ_GAP'] },
     { name: 'line duplicated', records: [...r.slice(0, 4), r[3]!, ...r.slice(4)], expect: ['CHAIN_BROKEN', 'CHECKPOINT_SIZE_MISMATCH', 'SEQ_DUPLICATE'] },
-    { name: 'lines swapped', records: [...r.slice(0, 3), r[4]!, r[3]!, ...r.slice(5)], expect: ['CHAIN_BROKEN', 'ROOT_MISMATCH', 'SEQ_GAP', 'SEQ_REORDER'] },
+    { name: 'lines swapped', records: [...r.slice(0, 3), r[4]!, r[3]!, ...r.slice(5)], expect: ['CHAIN_BROKEN', 'ROOT_MISMATCH', 'SEQ_GAP', 'SEQ_REORDER', 'TIME_REORDER'] },
     { name: 'tail truncated', records: r.slice(0, -2), expect: ['CHECKPOINT_SIZE_MISMATCH'] },
     { name: 'whitespace added', records: mut(2, (l) => l.replace('":', '": ')), expect: ['CHAIN_BROKEN', 'RECORD_NOT_CANONICAL', 'ROOT_MISMATCH'] },
     { name: 'duplicate member name', records: mut(2, (l) => l.replace('{"action":', '{"action":"x.y","action":')), expect: ['CHAIN_BROKEN', 'RECORD_NOT_CANONICAL', 'ROOT_MISMATCH'] },
@@ -168,6 +169,7 @@ export function generateAll(): Record<string, string> {
     'docs/spec/vectors/merkle.json': json(merkleVectors()),
     'docs/spec/vectors/events-invalid.json': json({ note: 'Each event must be rejected with exactly these field paths and codes.', cases: invalidEvents(g) }),
     'docs/spec/vectors/logs.json': json(logVectors(g)),
+    ...bundleVectors(g),
   };
 }
 

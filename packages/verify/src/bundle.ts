@@ -157,11 +157,7 @@ export function openBundle(manifestText: string, signature: string, opts: Bundle
   let checkpoint: OpenedCheckpoint | undefined;
   try {
     checkpoint = openCheckpoint(manifest.checkpoint, verifiers, manifest.origin);
-    const inForce = keyForSize(keys, checkpoint.size);
-    const v = inForce === undefined ? undefined : parseVerifierKey(inForce.verifierKey);
-    if (v === undefined || !checkpoint.verified.some((s) => s.name === v.name && s.keyId === v.keyId)) {
-      problems.add({ code: 'NOTE_BAD_SIGNATURE', message: `the checkpoint of size ${checkpoint.size} is not signed by the key in force at that size` });
-    }
+    checkKeyInForce(checkpoint, keys, 'the checkpoint', problems);
   } catch (e) {
     if (keys.length > 0) collect(problems, e, 'checkpoint: ');
   }
@@ -195,10 +191,11 @@ export function openBundle(manifestText: string, signature: string, opts: Bundle
   if (manifest.consistency !== undefined && checkpoint !== undefined) {
     const r = verifyCheckpointConsistency(manifest.consistency.checkpoint, manifest.checkpoint, manifest.consistency.proof, { trustedKeys: historyKeys, expectedOrigin: manifest.origin });
     for (const p of r.problems) problems.add(p);
-    if (r.ok) consistentWith = r.older?.size;
+    const inForce = r.older === undefined || checkKeyInForce(r.older, keys, 'the earlier checkpoint of the consistency proof', problems);
+    if (r.ok && inForce) consistentWith = r.older?.size;
   }
   if (opts.prevCheckpoint !== undefined && checkpoint !== undefined) {
-    consistentWith = checkPrevious(opts.prevCheckpoint, manifest, checkpoint, verifiers, consistentWith, problems);
+    consistentWith = checkPrevious(opts.prevCheckpoint, manifest, checkpoint, verifiers, keys, consistentWith, problems);
   }
 
   const macKeys: MacKey[] = [];
@@ -212,12 +209,26 @@ export function openBundle(manifestText: string, signature: string, opts: Bundle
   return { manifest, problems, keys, checkpoint, macKeys, consistentWith, keyRecords };
 }
 
+/**
+ * Any key of the history opens a checkpoint; it must be signed by the key in
+ * force at its size (docs/spec/keys-and-mac.md, "Key history"), or a retired
+ * key could vouch for trees it never saw. False (and a problem) when not.
+ */
+function checkKeyInForce(cp: OpenedCheckpoint, keys: readonly KeyEpoch[], what: string, problems: ProblemList): boolean {
+  const inForce = keyForSize(keys, cp.size);
+  const v = inForce === undefined ? undefined : parseVerifierKey(inForce.verifierKey);
+  if (v !== undefined && cp.verified.some((s) => s.name === v.name && s.keyId === v.keyId)) return true;
+  problems.add({ code: 'NOTE_BAD_SIGNATURE', message: `${what} (size ${cp.size}) is not signed by the key in force at that size` });
+  return false;
+}
+
 /** The auditor's earlier checkpoint must be the one the bundle's consistency proof starts from (or the same tree). */
 function checkPrevious(
   prevNote: string,
   manifest: BundleManifest,
   cp: OpenedCheckpoint,
   verifiers: ReturnType<typeof parseVerifierKey>[],
+  keys: readonly KeyEpoch[],
   proven: number | undefined,
   problems: ProblemList,
 ): number | undefined {
@@ -228,6 +239,7 @@ function checkPrevious(
     collect(problems, e, 'the earlier checkpoint: ');
     return proven;
   }
+  if (!checkKeyInForce(prev, keys, 'the earlier checkpoint given', problems)) return undefined;
   const prevRoot = toBase64(prev.rootHash);
   if (prev.size > cp.size) {
     problems.add({ code: 'PROOF_INCONSISTENT', message: `the earlier checkpoint (size ${prev.size}) is larger than the bundle's (size ${cp.size}): the log was truncated` });
@@ -508,7 +520,8 @@ function finishContiguous(b: OpenedBundle, m: BundleManifest, segments: readonly
   const after = m.completeness?.after ? oneLine(m.completeness.after, { macKeys: b.macKeys, firstLine: 0 }) : undefined;
   for (const n of [before, after]) if (n !== undefined) for (const p of n.problems.items) problems.add({ ...p, message: `completeness neighbour: ${p.message}` });
   const leaves = [...(before ? [before] : []), ...records, ...(after ? [after] : [])];
-  const firstLeaf = leaves[0]?.range.begin ?? m.events.first_seq ?? cp?.size ?? 0;
+  // With no leaf at all, where the records would start: the selection says.
+  const firstLeaf = leaves[0]?.range.begin ?? m.events.first_seq ?? (sel.type === 'seq' ? sel.from_seq : undefined) ?? cp?.size ?? 0;
 
   let left: CompactRange | undefined;
   try {

@@ -11,6 +11,7 @@ import {
   verifyTlogProof,
   type Checkpoint,
   type MacKey,
+  type OpenedCheckpoint,
 } from '@trailseal/format';
 import { epochProblem, MacChecker, macProblem } from './mac.js';
 import { combineSegments, type LogReport, type VerifyLogOptions } from './combine.js';
@@ -91,8 +92,8 @@ export function verifyReceipt(recordLine: string, proofText: string, opts: Recei
 export interface ConsistencyReport {
   readonly ok: boolean;
   readonly problems: readonly Problem[];
-  readonly older: Checkpoint | undefined;
-  readonly newer: Checkpoint | undefined;
+  readonly older: OpenedCheckpoint | undefined;
+  readonly newer: OpenedCheckpoint | undefined;
 }
 
 /**
@@ -104,7 +105,7 @@ export interface ConsistencyReport {
 export function verifyCheckpointConsistency(older: string, newer: string, proof: readonly string[], opts: { readonly trustedKeys: readonly string[]; readonly expectedOrigin?: string }): ConsistencyReport {
   const problems: Problem[] = [];
   const verifiers = opts.trustedKeys.map((k) => parseVerifierKey(k));
-  const open = (note: string, which: string): Checkpoint | undefined => {
+  const open = (note: string, which: string): OpenedCheckpoint | undefined => {
     try {
       return openCheckpoint(note, verifiers, opts.expectedOrigin);
     } catch (e) {

@@ -1,0 +1,1 @@
+— log.example.com/tenants/acme Hgq4j73Gqsih307fNb6tafUGX1MGMntqaWSH49KhNEbgU2DyGy9ezCTMTQ7HyNl8d4IkjIveuAhV6ULCwEwHmUzRTw8=

@@ -1,0 +1,1 @@
+— log.example.com/tenants/acme Hgq4j1Ap7FpLgbfw/T7zZhz8jVC3FW6rABLL6rCBfbwRFb740958igDuenF2lZmUvieMIAk1B7pPCHcVHdESBidA/As=

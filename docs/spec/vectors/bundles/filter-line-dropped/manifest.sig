@@ -1,0 +1,1 @@
+— log.example.com/tenants/acme Hgq4j4QTbRC9lueezywk69K1gTssN7IVO9yL1GNQtX60n6GyLQd51bEhtkEoN1OM+102blUTL0kbFwGI7AyuGrAAHQs=

@@ -1,0 +1,1 @@
+— log.example.com/tenants/acme Hgq4jwqWfOv79dg95iCHuU5qPqGbbGfflERiI3Uw9E0CDdGZtLO05crgTTGN7Ehq71beirNgJE60snwu1AKPBDEYaAY=

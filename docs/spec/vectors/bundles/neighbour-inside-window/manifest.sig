@@ -1,0 +1,1 @@
+— log.example.com/tenants/acme Hgq4j89/irhLW6PHErAmJKISOoHj+bD5MkcsIXSl92FBfq2S6cYyPEsTazQa8FhVENEKfEHSlAVKCTv4Ug/xgh5hIQU=

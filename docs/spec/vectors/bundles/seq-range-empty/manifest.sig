@@ -1,0 +1,1 @@
+— log.example.com/tenants/acme Hgq4j5MN14EYqiyDep7CilWDz43YjR0ELgDcMJyigmFumNrmzstgXssXakVMR9c6ekzuKBZRyZTc/Qu8IiMwaD461wY=

@@ -1,0 +1,1 @@
+— log.example.com/tenants/acme Hgq4jwnOvIKyFI+6lKzaeoeDxkqip3N7MLFsjEnnGs7lRaLldaIFdNv+v3hJ/xzwZkrDCATGB6Xat5eC74XIU30newk=

@@ -1,0 +1,1 @@
+— log.example.com/tenants/acme Hgq4jzWj3zlTiVZCYoA1S6+t3CrqNOChEuRzdOVmDnK+8404O+0D08chrK0gFtOTnZZYW0PjEMZyXTXRZdYM8a4JVg4=

@@ -1,0 +1,1 @@
+— log.example.com/tenants/acme Hgq4jxlrbYGtXstcIEtg0se+8dOxE85U5PRQCsRP38u/FoYtUXO8r1S7JqVr1/8b4jorhrUBM7E5KolWtvcd745zWQA=

@@ -1,0 +1,1 @@
+— log.example.com/tenants/acme Hgq4jwPZmgwncKc1gUNWll8rJfpJertdA8SdxTit/IPW0nt0wKN5M+Dj+uiueM2oXPlmj2KkCcVqKPNPDTqKP0XQcwM=
