@@ -113,7 +113,14 @@ function longLineProblem(line: number): Problem {
  * A line longer than MAX_LINE_BYTES is not handed on: it is hashed as it
  * streams past and given to `long` whole, so memory stays bounded.
  */
-async function readChunks(path: string, chunkBytes: number, digest: EventsDigest, each: (chunk: Uint8Array) => Promise<void>, long: (line: LongLine) => void, progress?: PoolOptions['progress']): Promise<void> {
+async function readChunks(
+  path: string,
+  chunkBytes: number,
+  digest: EventsDigest,
+  each: (chunk: Uint8Array, lines: number) => Promise<void>,
+  long: (line: LongLine) => void,
+  progress?: PoolOptions['progress'],
+): Promise<void> {
   const fd = openSync(path, 'r');
   try {
     const size = fstatSync(fd).size;
@@ -127,10 +134,11 @@ async function readChunks(path: string, chunkBytes: number, digest: EventsDigest
       const n = readSync(fd, buf, carry.length, chunkBytes, null);
       if (n === 0) {
         if (skipping !== undefined) long(skipping);
-        else if (carry.length > 0) await each(carry);
+        else if (carry.length > 0) await each(carry, 1);
         break;
       }
       // As a Buffer view, so that the digest's search for line feeds is memchr.
+      const feedsBefore = digest.lineFeeds;
       digest.update(Buffer.from(buf.buffer, carry.length, n));
       done += n;
       progress?.(done, size);
@@ -144,8 +152,11 @@ async function readChunks(path: string, chunkBytes: number, digest: EventsDigest
         }
         long(skipping);
         skipping = undefined;
-        // What follows the long line goes round again as the carry.
-        carry = data.slice(end + 1);
+        // What follows the long line: its whole lines now, the rest as the carry.
+        const rest = data.subarray(end + 1);
+        const restLast = rest.lastIndexOf(LF);
+        carry = rest.slice(restLast + 1);
+        if (restLast >= 0) await each(rest.slice(0, restLast + 1), countLines(rest.subarray(0, restLast + 1)));
         continue;
       }
       const last = data.lastIndexOf(LF);
@@ -158,7 +169,8 @@ async function readChunks(path: string, chunkBytes: number, digest: EventsDigest
         continue;
       }
       carry = data.slice(last + 1);
-      await each(data.subarray(0, last + 1));
+      // The carry holds no line feed, so this chunk's lines are the ones the digest just counted.
+      await each(data.subarray(0, last + 1), digest.lineFeeds - feedsBefore);
     }
   } finally {
     closeSync(fd);
@@ -240,13 +252,13 @@ export async function verifyEventsFile(opened: OpenedBundle, eventsPath: string,
       eventsPath,
       chunkBytes,
       digest,
-      async (chunk) => {
+      async (chunk, chunkLines) => {
         // Two chunks per worker in flight keep every core busy and memory bounded.
         for (;;) {
           if (failure !== undefined) throw failure;
           const free = inFlight.findIndex((n) => n < 2);
           if (free >= 0) {
-            const lines = countLines(chunk) + (chunk[chunk.length - 1] === LF ? 0 : 1);
+            const lines = chunkLines;
             // Chunks start at offset 0 of a buffer of their own (readChunks), so the buffer can be transferred.
             const job: ChunkJob = { id: id++, bytes: chunk.buffer as ArrayBuffer, length: chunk.byteLength, firstSeq: seq, firstLine: line };
             inFlight[free]!++;

@@ -280,6 +280,12 @@ export class EventsDigest {
   private readonly hash = cryptoProvider().createSha256();
   private bytes = 0;
   private lines = 0;
+
+  /** Line feeds seen so far. */
+  get lineFeeds(): number {
+    return this.lines;
+  }
+
   private last = LF;
   private readonly problems: Problem[] = [];
 

@@ -297,11 +297,16 @@ export function verifySegment(lines: Iterable<string>, opts: SegmentOptions = {}
 /** A SegmentResult as plain data: structured-clone safe (worker threads, web workers). */
 export interface SegmentData extends Omit<SegmentResult, 'problems' | 'range'> {
   readonly problems: { readonly items: readonly Problem[]; readonly total: number };
-  readonly range: { readonly begin: number; readonly end: number; readonly hashes: readonly Uint8Array[] };
+  /** The range's hashes packed end to end (32 bytes each). */
+  readonly range: { readonly begin: number; readonly end: number; readonly hashes: Uint8Array };
 }
 
 export function segmentToData(r: SegmentResult): SegmentData {
-  return { ...r, problems: { items: r.problems.items, total: r.problems.total }, range: { begin: r.range.begin, end: r.range.end, hashes: [...r.range.hashes] } };
+  // Packed into one small buffer: a hash may be a view into a larger one (a
+  // host's pooled allocation), which a structured clone would copy whole.
+  const hashes = new Uint8Array(32 * r.range.hashes.length);
+  r.range.hashes.forEach((h, i) => hashes.set(h, 32 * i));
+  return { ...r, problems: { items: r.problems.items, total: r.problems.total }, range: { begin: r.range.begin, end: r.range.end, hashes } };
 }
 
 /** Rebuilds a SegmentResult from data that crossed a thread boundary (and so is not trusted to be well formed). */
@@ -309,5 +314,7 @@ export function segmentFromData(d: SegmentData): SegmentResult {
   const problems = new ProblemList();
   for (const p of d.problems.items) problems.add(p);
   problems.total = Math.max(problems.total, d.problems.total);
-  return { ...d, problems, range: new CompactRange(d.range.begin, d.range.end, d.range.hashes) };
+  const packed = d.range.hashes;
+  const hashes = Array.from({ length: Math.floor(packed.length / 32) }, (_, i) => packed.subarray(32 * i, 32 * i + 32));
+  return { ...d, problems, range: new CompactRange(d.range.begin, d.range.end, hashes) };
 }
