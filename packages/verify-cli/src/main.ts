@@ -8,7 +8,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { isTrailsealError, parseVerifierKey } from '@trailseal/format';
-import type { BundleReport, Problem, ReceiptReport } from '@trailseal/verify';
+import { describeSelection, type BundleReport, type Problem, type ReceiptReport } from '@trailseal/verify';
 import { verifyBundleDir, verifyReceiptFiles } from './index.js';
 
 const USAGE = `usage:
@@ -37,27 +37,12 @@ function where(p: Problem): string {
   return [p.seq !== undefined ? `seq ${p.seq}` : '', p.line !== undefined ? `line ${p.line}` : ''].filter((x) => x !== '').join(', ');
 }
 
-function describeSelection(r: BundleReport): string {
-  const s = r.selection;
-  if (s === undefined) return '?';
-  switch (s.type) {
-    case 'all':
-      return 'the whole log';
-    case 'seq':
-      return `seq [${s.from_seq}, ${s.to_seq})`;
-    case 'time':
-      return `received in [${s.from}, ${s.to})`;
-    case 'filter':
-      return `filter ${JSON.stringify(s.filter)} over seq [${s.from_seq}, ${s.to_seq})`;
-  }
-}
-
 function printBundle(dir: string, r: BundleReport): void {
   const out: string[] = [];
   if (r.ok) out.push(`PASS  ${dir}`);
   else out.push(`FAIL  ${dir}: ${r.problemCount} problem${r.problemCount === 1 ? '' : 's'}`);
   out.push(`  tenant       ${r.tenant ?? '?'} (log ${r.origin ?? '?'})`);
-  out.push(`  selection    ${describeSelection(r)}`);
+  out.push(`  selection    ${describeSelection(r.selection)}`);
   out.push(`  records      ${r.count}${r.firstSeq !== undefined ? ` (seq ${r.firstSeq}..${r.lastSeq ?? r.firstSeq})` : ''}`);
   out.push(`  checkpoint   size ${r.checkpointSize ?? '?'}`);
   if (r.timeSpan !== undefined) out.push(`  time span    ${r.timeSpan.from} to ${r.timeSpan.to}`);

@@ -4,7 +4,7 @@
 // parsing. The page makes no network requests; the Content-Security-Policy
 // the build puts in the page (and the service sends) forbids them anyway.
 import { BUNDLE_FILES, isTrailsealError, parseVerifierKey } from '@trailseal/format';
-import type { BundleReport, Problem } from '@trailseal/verify';
+import { describeSelection, type BundleReport, type Problem } from '@trailseal/verify';
 import { verifyBundleBlobs } from './verify-files.js';
 
 type Role = 'manifest' | 'signature' | 'events';
@@ -82,26 +82,11 @@ function hideError(): void {
   el('error').hidden = true;
 }
 
-function describeSelection(r: BundleReport): string {
-  const s = r.selection;
-  if (s === undefined) return 'unknown';
-  switch (s.type) {
-    case 'all':
-      return 'the whole log';
-    case 'seq':
-      return `seq [${s.from_seq}, ${s.to_seq})`;
-    case 'time':
-      return `received in [${s.from}, ${s.to})`;
-    case 'filter':
-      return `filter ${JSON.stringify(s.filter)} over seq [${s.from_seq}, ${s.to_seq})`;
-  }
-}
-
 function summaryRows(r: BundleReport): [key: string, label: string, value: string][] {
   const rows: [string, string, string][] = [
     ['tenant', 'Tenant', r.tenant ?? 'unknown'],
     ['origin', 'Log', r.origin ?? 'unknown'],
-    ['selection', 'Selection', describeSelection(r)],
+    ['selection', 'Selection', describeSelection(r.selection)],
     ['count', 'Records', String(r.count)],
     ['seq', 'Seq range', r.firstSeq !== undefined ? `${r.firstSeq} to ${r.lastSeq ?? r.firstSeq}` : 'none'],
     ['checkpoint', 'Checkpoint size', r.checkpointSize !== undefined ? String(r.checkpointSize) : 'unknown'],

@@ -630,6 +630,21 @@ function report(problems: ProblemList, b: OpenedBundle, cp: OpenedCheckpoint | u
   };
 }
 
+/** A selection in words, for reports (the CLI's summary and the browser page show the same). */
+export function describeSelection(s: Selection | undefined): string {
+  if (s === undefined) return 'unknown';
+  switch (s.type) {
+    case 'all':
+      return 'the whole log';
+    case 'seq':
+      return `seq [${s.from_seq}, ${s.to_seq})`;
+    case 'time':
+      return `received in [${s.from}, ${s.to})`;
+    case 'filter':
+      return `filter ${JSON.stringify(s.filter)} over seq [${s.from_seq}, ${s.to_seq})`;
+  }
+}
+
 /** The three files, as read. */
 export interface BundleFiles {
   readonly manifest: string;

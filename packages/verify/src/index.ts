@@ -11,6 +11,7 @@ export {
   FilteredVerifier,
   LineSplitter,
   bundleSegmentOptions,
+  describeSelection,
   finishBundle,
   openBundle,
   verifyBundle,
