@@ -25,6 +25,8 @@ export interface EventFilter {
   /** actor.id values. */
   readonly actor_ids?: readonly string[];
   readonly outcomes?: readonly string[];
+  /** Any of these tags (the record's `tags`). */
+  readonly tags?: readonly string[];
 }
 
 export type Selection =
@@ -162,14 +164,14 @@ export function parseEventFilter(v: unknown, path = 'filter', error: (field: str
   if (!isPlainObject(v)) throw error(path, 'must be an object');
   const out: Record<string, string[]> = {};
   for (const [k, val] of Object.entries(v)) {
-    if (k !== 'actions' && k !== 'actor_ids' && k !== 'outcomes') throw error(`${path}.${k}`, 'is not a filter member (actions, actor_ids, outcomes)');
+    if (k !== 'actions' && k !== 'actor_ids' && k !== 'outcomes' && k !== 'tags') throw error(`${path}.${k}`, 'is not a filter member (actions, actor_ids, outcomes, tags)');
     if (!Array.isArray(val) || val.length === 0 || val.length > FILTER_MAX_VALUES) throw error(`${path}.${k}`, `must be an array of 1 to ${FILTER_MAX_VALUES} strings`);
     val.forEach((s, i) => {
       if (typeof s !== 'string' || s.length === 0 || s.length > 256) throw error(`${path}.${k}[${i}]`, 'must be a string of 1 to 256 characters');
     });
     out[k] = val as string[];
   }
-  if (Object.keys(out).length === 0) throw error(path, 'names nothing to match: give actions, actor_ids or outcomes');
+  if (Object.keys(out).length === 0) throw error(path, 'names nothing to match: give actions, actor_ids, outcomes or tags');
   return out;
 }
 
@@ -178,18 +180,21 @@ export interface FilterFacts {
   readonly action: string;
   readonly actorId: string | undefined;
   readonly outcome: string;
+  readonly tags: readonly unknown[];
 }
 
 export function filterFacts(record: Record<string, unknown>): FilterFacts {
   const actor = record['actor'];
   const id = isPlainObject(actor) && typeof actor['id'] === 'string' ? actor['id'] : undefined;
-  return { action: String(record['action']), actorId: id, outcome: String(record['outcome']) };
+  const tags = record['tags'];
+  return { action: String(record['action']), actorId: id, outcome: String(record['outcome']), tags: Array.isArray(tags) ? tags : [] };
 }
 
 export function filterMatches(filter: EventFilter, r: FilterFacts): boolean {
   if (filter.actions !== undefined && !filter.actions.some((a) => (a.endsWith('.*') ? r.action.startsWith(a.slice(0, -1)) : r.action === a))) return false;
   if (filter.actor_ids !== undefined && (r.actorId === undefined || !filter.actor_ids.includes(r.actorId))) return false;
   if (filter.outcomes !== undefined && !filter.outcomes.includes(r.outcome)) return false;
+  if (filter.tags !== undefined && !filter.tags.some((t) => r.tags.includes(t))) return false;
   return true;
 }
 

@@ -25,7 +25,7 @@ import {
   type SealedRecord,
 } from '@trailseal/format';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ApiKeyRow, AppendBuilder, AppendPlan, HeadRow, PlannedRecord, ReceiptRow, Store, TenantRow } from '../src/store/types.js';
+import type { ApiKeyRow, AppendBuilder, AppendPlan, HeadRow, PlannedRecord, ReceiptRow, SinkRow, Store, TenantRow } from '../src/store/types.js';
 import { richEvent } from '../../../test-support/events.js';
 
 export interface OpenedStore {
@@ -622,6 +622,48 @@ export function storeConformance(name: string, open: () => Promise<OpenedStore>)
       expect((await store.getApiKey(k1.id))?.revokedAt).toBe(t(10));
       expect(await store.revokeApiKey('0123456789abcdef', t(11))).toBe(false);
       expect((await store.getApiKey(k2.id))?.revokedAt).toBeNull();
+    });
+
+    it('sinks: put, get, list per tenant and for all, patch each column, delete once', async () => {
+      const { row } = await createLog('sinks');
+      const { row: other } = await createLog('sinks2');
+      const t = (s: number): string => new Date(T0 + s * 1000).toISOString();
+      const sink = (id: string, tenant: string, createdAt: string, extra: Partial<SinkRow> = {}): SinkRow => ({
+        id,
+        tenant,
+        name: `sink ${id}`,
+        kind: 'webhook',
+        config: '{"url":"http://127.0.0.1:9/hook"}',
+        secret: Uint8Array.from({ length: 40 }, (_, i) => (i * 7 + id.length) & 255),
+        filter: '{}',
+        format: 'json',
+        state: 'active',
+        cursor: 0,
+        createdAt,
+        lastError: null,
+        lastErrorAt: null,
+        pausedReason: null,
+        ...extra,
+      });
+      const a = sink('snk_a', row.id, t(2));
+      const b = sink('snk_b', row.id, t(1), { secret: null, cursor: 2 ** 40, state: 'paused', pausedReason: 'operator' });
+      const c = sink('snk_c', other.id, t(0));
+      for (const k of [a, b, c]) await store.putSink(k);
+      expect(await store.getSink('snk_a')).toEqual(a);
+      expect(await store.getSink('snk_b')).toEqual(b);
+      expect(await store.getSink('snk_none')).toBeUndefined();
+      expect((await store.listSinks(row.id)).map((k) => k.id)).toEqual(['snk_b', 'snk_a']);
+      expect((await store.listSinks(null)).map((k) => k.id)).toEqual(expect.arrayContaining(['snk_a', 'snk_b', 'snk_c']));
+      expect(await store.patchSink('snk_a', { cursor: 17, lastError: 'HTTP 503', lastErrorAt: t(5) })).toBe(true);
+      expect(await store.patchSink('snk_a', { state: 'paused', pausedReason: 'outage' })).toBe(true);
+      expect(await store.getSink('snk_a')).toEqual({ ...a, cursor: 17, lastError: 'HTTP 503', lastErrorAt: t(5), state: 'paused', pausedReason: 'outage' });
+      expect(await store.patchSink('snk_a', { state: 'active', pausedReason: null, lastError: null, lastErrorAt: null })).toBe(true);
+      expect(await store.getSink('snk_a')).toEqual({ ...a, cursor: 17 });
+      expect(await store.patchSink('snk_none', { cursor: 1 })).toBe(false);
+      expect(await store.deleteSink('snk_a')).toBe(true);
+      expect(await store.deleteSink('snk_a')).toBe(false);
+      expect(await store.getSink('snk_a')).toBeUndefined();
+      expect((await store.listSinks(other.id)).map((k) => k.id)).toEqual(['snk_c']);
     });
 
     it("isolates tenants: one tenant's records, nodes, checkpoints and event ids never come back for another", async () => {

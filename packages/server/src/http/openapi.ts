@@ -840,6 +840,7 @@ function buildDocument(): Json {
                 actions: { type: 'array', minItems: 1, maxItems: FILTER_MAX_VALUES, items: { type: 'string', minLength: 1, maxLength: 256 }, description: 'Action names; `x.*` matches every action under `x.`.' },
                 actor_ids: { type: 'array', minItems: 1, maxItems: FILTER_MAX_VALUES, items: { type: 'string', minLength: 1, maxLength: 256 } },
                 outcomes: { type: 'array', minItems: 1, maxItems: FILTER_MAX_VALUES, items: { type: 'string', minLength: 1, maxLength: 256 } },
+                tags: { type: 'array', minItems: 1, maxItems: FILTER_MAX_VALUES, items: { type: 'string', minLength: 1, maxLength: 256 }, description: 'Any of the record\'s tags.' },
               },
             },
             since_checkpoint: { type: 'string', description: 'An earlier signed checkpoint of this log: the manifest then carries a consistency proof from it.' },

@@ -19,8 +19,8 @@
 import pg from 'pg';
 import { TrailsealError, logTimestamp, type NodeId } from '@trailseal/format';
 import { checkPlan, joinHashes, storeFailure } from './common.js';
-import { headOf, keyOf, tenantOf, type HeadSql, type KeySql, type TenantSql } from './rows.js';
-import type { ApiKeyRow, AppendBuilder, AppendPlan, CheckpointRow, HeadRow, ReceiptRow, RecordQuery, Scope, Store, StoredRecord, TenantRow } from './types.js';
+import { SINK_COLUMNS, headOf, keyOf, sinkOf, sinkPatchColumns, sinkValues, tenantOf, type HeadSql, type KeySql, type SinkSql, type TenantSql } from './rows.js';
+import type { ApiKeyRow, AppendBuilder, AppendPlan, CheckpointRow, HeadRow, ReceiptRow, RecordQuery, Scope, SinkPatch, SinkRow, Store, StoredRecord, TenantRow } from './types.js';
 
 const { Pool, escapeLiteral } = pg;
 
@@ -62,6 +62,11 @@ CREATE TABLE IF NOT EXISTS api_keys (
   id text COLLATE "C" PRIMARY KEY, tenant text COLLATE "C", name text NOT NULL, scopes text[] NOT NULL,
   secret_hash bytea NOT NULL, created_at text COLLATE "C" NOT NULL, expires_at text, revoked_at text);
 CREATE INDEX IF NOT EXISTS api_keys_tenant ON api_keys (tenant, created_at, id);
+CREATE TABLE IF NOT EXISTS sinks (
+  id text COLLATE "C" PRIMARY KEY, tenant text COLLATE "C" NOT NULL REFERENCES tenants(id), name text NOT NULL, kind text NOT NULL,
+  config text NOT NULL, secret bytea, filter text NOT NULL, format text NOT NULL, state text NOT NULL,
+  cursor bigint NOT NULL, created_at text COLLATE "C" NOT NULL, last_error text, last_error_at text, paused_reason text);
+CREATE INDEX IF NOT EXISTS sinks_tenant ON sinks (tenant, created_at, id);
 `;
 
 // The tenant role may read and append, never rewrite: no UPDATE or DELETE on
@@ -398,6 +403,38 @@ export class PostgresStore implements Store {
       const r = await c.query('UPDATE api_keys SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL', [at, id]);
       return r.rowCount === 1;
     });
+  }
+
+  async putSink(k: SinkRow): Promise<void> {
+    await this.#tx('PostgreSQL write failed', { write: true }, async (c) => {
+      await c.query(`INSERT INTO sinks (${SINK_COLUMNS}) VALUES (${SINK_COLUMNS.split(',').map((_, i) => `$${i + 1}`).join(', ')})`, sinkValues(k));
+    });
+  }
+
+  async getSink(id: string): Promise<SinkRow | undefined> {
+    const r = await this.#query<SinkSql>(`SELECT ${SINK_COLUMNS} FROM sinks WHERE id = $1`, [id]);
+    return r[0] === undefined ? undefined : sinkOf(r[0]);
+  }
+
+  async listSinks(tenant: string | null): Promise<SinkRow[]> {
+    const rows =
+      tenant === null
+        ? await this.#query<SinkSql>(`SELECT ${SINK_COLUMNS} FROM sinks ORDER BY tenant, created_at, id`)
+        : await this.#query<SinkSql>(`SELECT ${SINK_COLUMNS} FROM sinks WHERE tenant = $1 ORDER BY created_at, id`, [tenant]);
+    return rows.map(sinkOf);
+  }
+
+  async patchSink(id: string, patch: SinkPatch): Promise<boolean> {
+    const cols = sinkPatchColumns(patch);
+    if (cols.length === 0) return (await this.getSink(id)) !== undefined;
+    return this.#tx('PostgreSQL write failed', { write: true }, async (c) => {
+      const r = await c.query(`UPDATE sinks SET ${cols.map(([col], i) => `${col} = $${i + 1}`).join(', ')} WHERE id = $${cols.length + 1}`, [...cols.map(([, v]) => v), id]);
+      return r.rowCount === 1;
+    });
+  }
+
+  async deleteSink(id: string): Promise<boolean> {
+    return this.#tx('PostgreSQL write failed', { write: true }, async (c) => (await c.query('DELETE FROM sinks WHERE id = $1', [id])).rowCount === 1);
   }
 
   /** One read of an operator table (tenants, api_keys): no tenant scope. */

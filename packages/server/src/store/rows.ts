@@ -3,7 +3,7 @@
 // how api_keys.scopes is stored (SQLite: comma-separated text; PostgreSQL:
 // text[]), so that is passed in already split.
 import { splitHashes } from './common.js';
-import type { ApiKeyRow, HeadRow, Scope, TenantRow } from './types.js';
+import type { ApiKeyRow, HeadRow, Scope, SinkPatch, SinkRow, TenantRow } from './types.js';
 
 export interface HeadSql {
   size: number;
@@ -60,4 +60,58 @@ export function keyOf(r: KeySql<unknown>, scopes: readonly Scope[]): ApiKeyRow {
     expiresAt: r.expires_at,
     revokedAt: r.revoked_at,
   };
+}
+
+export interface SinkSql {
+  id: string;
+  tenant: string;
+  name: string;
+  kind: string;
+  config: string;
+  secret: Uint8Array | null;
+  filter: string;
+  format: string;
+  state: string;
+  cursor: number | string;
+  created_at: string;
+  last_error: string | null;
+  last_error_at: string | null;
+  paused_reason: string | null;
+}
+
+export function sinkOf(r: SinkSql): SinkRow {
+  return {
+    id: r.id,
+    tenant: r.tenant,
+    name: r.name,
+    kind: r.kind as SinkRow['kind'],
+    config: r.config,
+    secret: r.secret === null ? null : new Uint8Array(r.secret),
+    filter: r.filter,
+    format: r.format,
+    state: r.state as SinkRow['state'],
+    // PostgreSQL returns bigint as text.
+    cursor: Number(r.cursor),
+    createdAt: r.created_at,
+    lastError: r.last_error,
+    lastErrorAt: r.last_error_at,
+    pausedReason: r.paused_reason,
+  };
+}
+
+/** The columns a patch sets, in a fixed order, with their values (SQL identifiers never come from input). */
+export function sinkPatchColumns(p: SinkPatch): [column: string, value: unknown][] {
+  const out: [string, unknown][] = [];
+  if (p.state !== undefined) out.push(['state', p.state]);
+  if (p.cursor !== undefined) out.push(['cursor', p.cursor]);
+  if (p.lastError !== undefined) out.push(['last_error', p.lastError]);
+  if (p.lastErrorAt !== undefined) out.push(['last_error_at', p.lastErrorAt]);
+  if (p.pausedReason !== undefined) out.push(['paused_reason', p.pausedReason]);
+  return out;
+}
+
+export const SINK_COLUMNS = 'id, tenant, name, kind, config, secret, filter, format, state, cursor, created_at, last_error, last_error_at, paused_reason';
+
+export function sinkValues(k: SinkRow): unknown[] {
+  return [k.id, k.tenant, k.name, k.kind, k.config, k.secret === null ? null : Buffer.from(k.secret), k.filter, k.format, k.state, k.cursor, k.createdAt, k.lastError, k.lastErrorAt, k.pausedReason];
 }

@@ -10,8 +10,8 @@
 import Database from 'better-sqlite3';
 import { TrailsealError, logTimestamp } from '@trailseal/format';
 import { joinHashes, storeFailure } from './common.js';
-import { headOf, keyOf, tenantOf, type HeadSql, type KeySql, type TenantSql } from './rows.js';
-import type { ApiKeyRow, CheckpointRow, HeadRow, ReceiptRow, Scope, StoredRecord, TenantRow } from './types.js';
+import { SINK_COLUMNS, headOf, keyOf, sinkOf, sinkPatchColumns, sinkValues, tenantOf, type HeadSql, type KeySql, type SinkSql, type TenantSql } from './rows.js';
+import type { ApiKeyRow, CheckpointRow, HeadRow, ReceiptRow, Scope, SinkPatch, SinkRow, StoredRecord, TenantRow } from './types.js';
 
 export const SCHEMA_VERSION = 1;
 
@@ -34,6 +34,11 @@ CREATE TABLE IF NOT EXISTS nodes (
   PRIMARY KEY (tenant, level, idx)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS checkpoints (
   tenant TEXT NOT NULL, size INTEGER NOT NULL, note TEXT NOT NULL, PRIMARY KEY (tenant, size)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS sinks (
+  id TEXT PRIMARY KEY, tenant TEXT NOT NULL REFERENCES tenants(id), name TEXT NOT NULL, kind TEXT NOT NULL,
+  config TEXT NOT NULL, secret BLOB, filter TEXT NOT NULL, format TEXT NOT NULL, state TEXT NOT NULL,
+  cursor INTEGER NOT NULL, created_at TEXT NOT NULL, last_error TEXT, last_error_at TEXT, paused_reason TEXT);
+CREATE INDEX IF NOT EXISTS sinks_tenant ON sinks (tenant, created_at, id);
 CREATE TABLE IF NOT EXISTS api_keys (
   id TEXT PRIMARY KEY, tenant TEXT, name TEXT NOT NULL, scopes TEXT NOT NULL, secret_hash BLOB NOT NULL,
   created_at TEXT NOT NULL, expires_at TEXT, revoked_at TEXT);
@@ -159,6 +164,20 @@ export class SqliteEngine {
     return this.#write(() => this.#s.revokeKey.run(at, id).changes === 1);
   }
 
+  putSink(k: SinkRow): void {
+    this.#write(() => this.#s.insertSink.run(...sinkValues(k)));
+  }
+
+  patchSink(id: string, patch: SinkPatch): boolean {
+    const cols = sinkPatchColumns(patch);
+    if (cols.length === 0) return this.sink(id) !== undefined;
+    return this.#write(() => this.db.prepare(`UPDATE sinks SET ${cols.map(([c]) => `${c} = ?`).join(', ')} WHERE id = ?`).run(...cols.map(([, v]) => v), id).changes === 1);
+  }
+
+  deleteSink(id: string): boolean {
+    return this.#write(() => this.#s.deleteSink.run(id).changes === 1);
+  }
+
   #write<T>(fn: () => T): T {
     try {
       return fn();
@@ -233,6 +252,15 @@ export class SqliteEngine {
     return rows.map((r) => keyOf(r, scopesOf(r.scopes)));
   }
 
+  sink(id: string): SinkRow | undefined {
+    const r = this.#read(() => this.#s.getSink.get(id) as SinkSql | undefined);
+    return r === undefined ? undefined : sinkOf(r);
+  }
+
+  sinks(tenant: string | null): SinkRow[] {
+    return this.#read(() => (tenant === null ? this.#s.allSinks.all() : this.#s.listSinks.all(tenant)) as SinkSql[]).map(sinkOf);
+  }
+
   #read<T>(fn: () => T): T {
     if (!this.db.open) throw new TrailsealError('STORE_UNAVAILABLE', 'the SQLite database is closed');
     try {
@@ -279,6 +307,11 @@ function prepare(db: Database.Database) {
     listKeys: db.prepare('SELECT * FROM api_keys WHERE tenant = ? ORDER BY created_at, id'),
     listOperatorKeys: db.prepare('SELECT * FROM api_keys WHERE tenant IS NULL ORDER BY created_at, id'),
     revokeKey: db.prepare('UPDATE api_keys SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL'),
+    insertSink: db.prepare(`INSERT INTO sinks (${SINK_COLUMNS}) VALUES (${SINK_COLUMNS.split(',').map(() => '?').join(', ')})`),
+    getSink: db.prepare(`SELECT ${SINK_COLUMNS} FROM sinks WHERE id = ?`),
+    listSinks: db.prepare(`SELECT ${SINK_COLUMNS} FROM sinks WHERE tenant = ? ORDER BY created_at, id`),
+    allSinks: db.prepare(`SELECT ${SINK_COLUMNS} FROM sinks ORDER BY tenant, created_at, id`),
+    deleteSink: db.prepare('DELETE FROM sinks WHERE id = ?'),
   };
 }
 

@@ -17,7 +17,7 @@ import { TrailsealError, type NodeId } from '@trailseal/format';
 import { checkPlan, storeFailure } from './common.js';
 import { SqliteEngine, type WritePlan } from './sqlite-engine.js';
 import type { SerializedError, WriterReply, WriterRequest } from './sqlite-writer.js';
-import type { ApiKeyRow, AppendBuilder, AppendPlan, CheckpointRow, HeadRow, RecordQuery, Store, StoredRecord, TenantRow } from './types.js';
+import type { ApiKeyRow, AppendBuilder, AppendPlan, CheckpointRow, HeadRow, RecordQuery, SinkPatch, SinkRow, Store, StoredRecord, TenantRow } from './types.js';
 
 export interface SqliteStoreOptions {
   /** Path of the database file. */
@@ -230,5 +230,25 @@ export class SqliteStore implements Store {
 
   async revokeApiKey(id: string, at: string): Promise<boolean> {
     return this.#call<boolean>('revokeApiKey', id, at);
+  }
+
+  async putSink(sink: SinkRow): Promise<void> {
+    await this.#call('putSink', sink);
+  }
+
+  async getSink(id: string): Promise<SinkRow | undefined> {
+    return this.#reader.sink(id);
+  }
+
+  async listSinks(tenant: string | null): Promise<SinkRow[]> {
+    return this.#reader.sinks(tenant);
+  }
+
+  async patchSink(id: string, patch: SinkPatch): Promise<boolean> {
+    return this.#call<boolean>('patchSink', id, patch);
+  }
+
+  async deleteSink(id: string): Promise<boolean> {
+    return this.#call<boolean>('deleteSink', id);
   }
 }

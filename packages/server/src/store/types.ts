@@ -98,6 +98,34 @@ export interface CheckpointRow {
   readonly note: string;
 }
 
+export type SinkKind = 'webhook';
+export type SinkState = 'active' | 'paused';
+
+/** A streaming sink of one tenant (docs/streaming.md). */
+export interface SinkRow {
+  readonly id: string;
+  readonly tenant: string;
+  readonly name: string;
+  readonly kind: SinkKind;
+  /** Kind-specific settings without secrets, JSON. */
+  readonly config: string;
+  /** The sink's signing or auth secret, wrapped by the key wrapper (AAD: the tenant id). */
+  readonly secret: Uint8Array | null;
+  /** The event filter, JSON ({} for every event). */
+  readonly filter: string;
+  readonly format: string;
+  readonly state: SinkState;
+  /** The next seq to deliver: everything below it was acknowledged by the receiver. */
+  readonly cursor: number;
+  readonly createdAt: string;
+  readonly lastError: string | null;
+  readonly lastErrorAt: string | null;
+  /** Why the sink is paused (an operator, or the outage limit), null when active. */
+  readonly pausedReason: string | null;
+}
+
+export type SinkPatch = Partial<Pick<SinkRow, 'state' | 'cursor' | 'lastError' | 'lastErrorAt' | 'pausedReason'>>;
+
 export interface Store {
   readonly kind: 'sqlite' | 'postgres';
   /** Creates or upgrades the schema; safe to run from several processes at once. */
@@ -144,4 +172,13 @@ export interface Store {
   listApiKeys(tenant: string | null): Promise<ApiKeyRow[]>;
   /** Marks the key revoked; false if there is no such key or it was revoked already. */
   revokeApiKey(id: string, at: string): Promise<boolean>;
+
+  /** Streaming sinks: created, changed and read by the API and the delivery engine. */
+  putSink(sink: SinkRow): Promise<void>;
+  getSink(id: string): Promise<SinkRow | undefined>;
+  /** One tenant's sinks, or every tenant's (null), oldest first. */
+  listSinks(tenant: string | null): Promise<SinkRow[]>;
+  /** Changes a sink; false when there is none with this id. */
+  patchSink(id: string, patch: SinkPatch): Promise<boolean>;
+  deleteSink(id: string): Promise<boolean>;
 }
