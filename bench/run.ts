@@ -7,6 +7,7 @@ import { benchMerkle } from './merkle.js';
 import { benchPipeline } from './pipeline.js';
 import { benchBundle } from './bundle.js';
 import { benchService } from './service.js';
+import { benchStream } from './stream.js';
 import { benchVerify } from './verify.js';
 
 console.log(`# Trailseal benchmarks\n${process.version}, ${cpus().length} x ${cpus()[0]?.model ?? 'unknown CPU'}`);
@@ -15,4 +16,5 @@ printTable('Merkle tree, one core', benchMerkle());
 printTable('append pipeline, one core', benchPipeline());
 printTable('offline verification', await benchVerify(Number(process.env['TRAILSEAL_BENCH_RECORDS'] ?? 200_000)));
 await benchService();
+await benchStream();
 printTable('evidence bundles', await benchBundle(Number(process.env['TRAILSEAL_BENCH_BUNDLE_RECORDS'] ?? 1_000_000)));

@@ -19,6 +19,7 @@ import {
   type ErrorCode,
 } from '@trailseal/format';
 import { bundleVectors } from './bundles.js';
+import { streamFormatVectors } from './stream-vectors.js';
 import { buildGoldenLog, type GoldenLog } from './golden.js';
 
 const json = (v: unknown): string => `${JSON.stringify(v, null, 2)}\n`;
@@ -170,6 +171,7 @@ export function generateAll(): Record<string, string> {
     'docs/spec/vectors/events-invalid.json': json({ note: 'Each event must be rejected with exactly these field paths and codes.', cases: invalidEvents(g) }),
     'docs/spec/vectors/logs.json': json(logVectors(g)),
     ...bundleVectors(g),
+    ...streamFormatVectors(),
   };
 }
 

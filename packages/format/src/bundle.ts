@@ -25,7 +25,7 @@ export interface EventFilter {
   /** actor.id values. */
   readonly actor_ids?: readonly string[];
   readonly outcomes?: readonly string[];
-  /** Any of these tags (the record's `tags`). */
+  /** Any of these tags (the record's `target.tags`: the data classification of what was acted on). */
   readonly tags?: readonly string[];
 }
 
@@ -186,7 +186,8 @@ export interface FilterFacts {
 export function filterFacts(record: Record<string, unknown>): FilterFacts {
   const actor = record['actor'];
   const id = isPlainObject(actor) && typeof actor['id'] === 'string' ? actor['id'] : undefined;
-  const tags = record['tags'];
+  const target = record['target'];
+  const tags = isPlainObject(target) ? target['tags'] : undefined;
   return { action: String(record['action']), actorId: id, outcome: String(record['outcome']), tags: Array.isArray(tags) ? tags : [] };
 }
 

@@ -19,6 +19,8 @@ export interface ServeConfig {
   readonly maxBodyBytes: number;
   readonly maxBatchEvents: number;
   readonly checkpointIntervalMs: number;
+  readonly sinkHeartbeatMs: number;
+  readonly sinkPauseAfterMs: number;
   readonly logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 }
 
@@ -69,6 +71,8 @@ export const SETTINGS: Readonly<Record<keyof ServeConfig, Setting>> = {
   maxBodyBytes: { flag: 'max-body-bytes', env: 'TRAILSEAL_MAX_BODY_BYTES', parse: int(1024, 1 << 30), help: 'largest request body; default 16777216' },
   maxBatchEvents: { flag: 'max-batch-events', env: 'TRAILSEAL_MAX_BATCH_EVENTS', parse: int(1, 100_000), help: 'most events per request; default 10000' },
   checkpointIntervalMs: { flag: 'checkpoint-interval-ms', env: 'TRAILSEAL_CHECKPOINT_INTERVAL_MS', parse: int(0, 3_600_000), help: 'checkpoint cadence while a log grows; default 1000' },
+  sinkHeartbeatMs: { flag: 'sink-heartbeat-ms', env: 'TRAILSEAL_SINK_HEARTBEAT_MS', parse: int(0, 3_600_000), help: 'how often each sink receives the latest signed checkpoint, ms (0: never); default 10000' },
+  sinkPauseAfterMs: { flag: 'sink-pause-after-ms', env: 'TRAILSEAL_SINK_PAUSE_AFTER_MS', parse: int(1000, 7 * 86_400_000), help: 'a sink failing this long is paused and an alert record written, ms; default 900000' },
   logLevel: {
     flag: 'log-level',
     env: 'TRAILSEAL_LOG_LEVEL',
@@ -107,6 +111,8 @@ export function loadConfig(flags: Readonly<Record<string, string | undefined>>, 
     maxBodyBytes: get('maxBodyBytes', () => 16 * 1024 * 1024),
     maxBatchEvents: get('maxBatchEvents', () => 10_000),
     checkpointIntervalMs: get('checkpointIntervalMs', () => 1000),
+    sinkHeartbeatMs: get('sinkHeartbeatMs', () => 10_000),
+    sinkPauseAfterMs: get('sinkPauseAfterMs', () => 15 * 60_000),
     logLevel: get('logLevel', () => 'info'),
   };
   // A request larger than the whole queue could never be accepted: every retry would meet 503.

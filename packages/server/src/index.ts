@@ -14,3 +14,6 @@ export { SqliteStore } from './store/sqlite.js';
 export { PostgresStore } from './store/postgres.js';
 export { openApiDocument } from './http/openapi.js';
 export { exportBundle, type ExportOptions, type ExportResult } from './cli/export.js';
+export * from './stream/formats.js';
+export { SinkService, parseSinkRequest, type CreateSinkRequest, type SinkView } from './stream/sinks.js';
+export { DeliveryEngine, type DeliveryBatch, type EngineOptions, type Heartbeat, type SinkHealth, type Transport } from './stream/engine.js';

@@ -16,6 +16,20 @@ export class Metrics {
   /** Gauges read at scrape time. */
   queueDepth: () => number = () => 0;
   checkpointAgeSeconds: () => Map<string, number> = () => new Map();
+  /** Records committed but not yet delivered, per sink this process runs. */
+  sinkLags: () => { tenant: string; sink: string; lag: number }[] = () => [];
+  readonly #sinkDelivered = new Map<string, number>();
+  readonly #sinkFailures = new Map<string, number>();
+
+  sinkDelivered(tenant: string, sink: string, n: number): void {
+    const k = `tenant="${tenant}",sink="${sink}"`;
+    this.#sinkDelivered.set(k, (this.#sinkDelivered.get(k) ?? 0) + n);
+  }
+
+  sinkFailed(tenant: string, sink: string): void {
+    const k = `tenant="${tenant}",sink="${sink}"`;
+    this.#sinkFailures.set(k, (this.#sinkFailures.get(k) ?? 0) + 1);
+  }
 
   observeCommit(ms: number, events: number, records: number): void {
     this.commits++;
@@ -46,6 +60,12 @@ export class Metrics {
     out.push('# HELP trailseal_queue_depth Events waiting for a group commit.', '# TYPE trailseal_queue_depth gauge', `trailseal_queue_depth ${this.queueDepth()}`);
     out.push('# HELP trailseal_checkpoint_age_seconds Seconds since the newest checkpoint this process signed or found, per tenant.', '# TYPE trailseal_checkpoint_age_seconds gauge');
     for (const [tenant, age] of [...this.checkpointAgeSeconds()].sort()) out.push(`trailseal_checkpoint_age_seconds{tenant="${tenant}"} ${age.toFixed(3)}`);
+    out.push('# HELP trailseal_sink_lag_records Committed records a sink has not delivered yet.', '# TYPE trailseal_sink_lag_records gauge');
+    for (const l of this.sinkLags()) out.push(`trailseal_sink_lag_records{tenant="${l.tenant}",sink="${l.sink}"} ${l.lag}`);
+    out.push('# HELP trailseal_sink_delivered_total Records a sink delivered and its receiver acknowledged.', '# TYPE trailseal_sink_delivered_total counter');
+    for (const [k, n] of [...this.#sinkDelivered].sort()) out.push(`trailseal_sink_delivered_total{${k}} ${n}`);
+    out.push('# HELP trailseal_sink_failures_total Failed delivery attempts (each retried).', '# TYPE trailseal_sink_failures_total counter');
+    for (const [k, n] of [...this.#sinkFailures].sort()) out.push(`trailseal_sink_failures_total{${k}} ${n}`);
     return `${out.join('\n')}\n`;
   }
 }

@@ -11,6 +11,7 @@ import { buildApp } from './http/app.js';
 import { LocalKeyWrapper, loadRootKey, type KeyWrapper } from './keyring.js';
 import { LogService, SYSTEM_TENANT } from './log/service.js';
 import { SqliteStore } from './store/sqlite.js';
+import { SinkService } from './stream/sinks.js';
 import type { Store } from './store/types.js';
 
 export const VERSION = '0.1.0';
@@ -62,13 +63,19 @@ export async function startService(cfg: ServeConfig, opts: { logger?: boolean | 
       adminToken = issued.token;
     }
   }
+  const sinks = new SinkService(service, keys.wrapper, {
+    heartbeatMs: cfg.sinkHeartbeatMs,
+    pauseAfterMs: cfg.sinkPauseAfterMs,
+  });
   const app = buildApp({
     service,
+    sinks,
     auth: new Authenticator(store),
     limits: { maxBodyBytes: cfg.maxBodyBytes, maxBatchEvents: cfg.maxBatchEvents },
     logger: opts.logger ?? (cfg.logLevel === 'silent' ? false : { level: cfg.logLevel }),
   });
   service.reportError = (message, err) => app.log.error({ err }, message);
+  await sinks.engine.start();
   await app.listen({ host: cfg.host, port: cfg.port });
   const addr = app.server.address();
   const port = typeof addr === 'object' && addr !== null ? addr.port : cfg.port;
@@ -84,6 +91,7 @@ export async function startService(cfg: ServeConfig, opts: { logger?: boolean | 
     close: () => {
       closing ??= (async () => {
         await app.close();
+        await sinks.engine.stop();
         await service.serviceRecord(SYSTEM_TENANT, 'trailseal.service.stop', about).catch(() => undefined);
         await service.close();
         await store.close();

@@ -70,7 +70,7 @@ describe.skipIf(!havePg)('PostgreSQL store', () => {
              WHERE relkind = 'r' AND relnamespace = current_schema()::regnamespace ORDER BY relname`,
           );
           expect(t.rows).toEqual(
-            ['api_keys', 'checkpoints', 'heads', 'meta', 'nodes', 'records', 'tenants'].map((relname) => {
+            ['api_keys', 'checkpoints', 'heads', 'meta', 'nodes', 'records', 'sinks', 'tenants'].map((relname) => {
               const rls = ['checkpoints', 'heads', 'nodes', 'records'].includes(relname);
               return { relname, relrowsecurity: rls, relforcerowsecurity: rls };
             }),

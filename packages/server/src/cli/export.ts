@@ -7,6 +7,7 @@
 import { createHash } from 'node:crypto';
 import { closeSync, createWriteStream, existsSync, fsyncSync, mkdirSync, openSync, renameSync, rmSync, writeFileSync, type WriteStream } from 'node:fs';
 import { join } from 'node:path';
+import { apiRequest } from './http.js';
 import { BUNDLE_FILES, TrailsealError, parseCheckpoint, parseManifest, parseNoteUnverified } from '@trailseal/format';
 
 export interface ExportOptions {
@@ -50,22 +51,8 @@ export async function exportBundle(o: ExportOptions): Promise<ExportResult> {
     if (existsSync(join(o.out, f))) throw new TrailsealError('QUERY_INVALID', `${join(o.out, f)} exists: export into an empty directory`, { field: 'out' });
   }
   mkdirSync(o.out, { recursive: true });
-  const res = await fetch(`${o.url.replace(/\/+$/, '')}/v1/exports`, {
-    method: 'POST',
-    headers: { authorization: `Bearer ${o.apiKey}`, 'content-type': 'application/json', accept: 'application/x-ndjson' },
-    body: JSON.stringify(o.request),
-  });
-  if (!res.ok || res.body === null) {
-    const text = await res.text();
-    let detail = text;
-    try {
-      const p = JSON.parse(text) as { code?: string; detail?: string };
-      detail = `${p.code ?? ''}: ${p.detail ?? text}`;
-    } catch {
-      // not a problem document: show the text as it is
-    }
-    throw new Error(`export refused (HTTP ${res.status}) ${detail}`);
-  }
+  const res = await apiRequest(o.url, o.apiKey, 'POST', '/v1/exports', o.request, 'application/x-ndjson');
+  if (res.body === null) throw new Error('the export answer has no body');
   const totalHeader = res.headers.get('trailseal-export-records');
   const total = totalHeader === null ? undefined : Number(totalHeader);
   const partial = join(o.out, `${BUNDLE_FILES.events}.partial`);

@@ -10,6 +10,7 @@
 //   trailseal checkpoint [--new]
 //   trailseal proof SEQ [--size N]
 //   trailseal export --out DIR [selection] [--since-checkpoint FILE] [--disclose-mac-keys]
+//   trailseal sink create|list|pause|resume|replay|delete ...
 //
 // Client verbs take --url and --api-key, or TRAILSEAL_URL and TRAILSEAL_API_KEY.
 import { readFileSync } from 'node:fs';
@@ -21,6 +22,7 @@ import { LogService } from '../log/service.js';
 import { openKeyWrapper, openStore, startService } from '../server.js';
 import type { Scope } from '../store/types.js';
 import { exportBundle, progressBar } from './export.js';
+import { apiRequest } from './http.js';
 
 const USAGE = `usage:
   trailseal serve [--data DIR] [--port N] [--host ADDR] [--store sqlite|postgres://...] [--log-name NAME]
@@ -34,6 +36,9 @@ const USAGE = `usage:
   trailseal export --out DIR [--from-seq N] [--to-seq N | --from RFC3339 --to RFC3339]
         [--action NAME|PREFIX.*]... [--actor ID]... [--outcome O]...
         [--since-checkpoint FILE] [--disclose-mac-keys] [--quiet] [--url URL] [--api-key KEY]
+  trailseal sink create --name NAME --webhook URL [--format json|ocsf|cef] [--action NAME|PREFIX.*]...
+        [--outcome O]... [--tag T]... [--from-seq N] [--url URL] [--api-key KEY]
+  trailseal sink list | pause ID | resume ID | replay ID --from-seq N | delete ID [--url URL] [--api-key KEY]
 Settings of serve (flag / environment variable):
 ${Object.values(SETTINGS)
   .map((s) => `  --${s.flag} / ${s.env}: ${s.help}`)
@@ -60,6 +65,8 @@ async function main(argv: string[]): Promise<number> {
       return clientVerb(verb, rest);
     case 'export':
       return exportVerb(rest);
+    case 'sink':
+      return sinkVerb(rest);
     case undefined:
     case 'help':
     case '--help':
@@ -272,6 +279,70 @@ async function exportVerb(args: string[]): Promise<number> {
   process.stdout.write(`exported ${r.count} records (${range}, ${r.bytes} bytes) to ${r.dir}; checkpoint size ${r.checkpointSize}; this export is record ${r.exportSeq} of the log\n`);
   process.stdout.write(`verify with: trailseal-verify ${r.dir} --key <verifier key>\n`);
   return 0;
+}
+
+async function sinkVerb(args: string[]): Promise<number> {
+  const [action, ...rest] = args;
+  const { values, positionals } = parseArgs({
+    args: rest,
+    options: {
+      url: { type: 'string' },
+      'api-key': { type: 'string' },
+      name: { type: 'string' },
+      webhook: { type: 'string' },
+      format: { type: 'string' },
+      action: { type: 'string', multiple: true },
+      outcome: { type: 'string', multiple: true },
+      tag: { type: 'string', multiple: true },
+      'from-seq': { type: 'string' },
+    },
+    allowPositionals: true,
+    strict: true,
+  });
+  const { url, apiKey } = clientTarget(values, 'sink');
+  const fromSeq = values['from-seq'] === undefined ? undefined : Number(values['from-seq']);
+  if (fromSeq !== undefined && !Number.isSafeInteger(fromSeq)) throw new UsageError('--from-seq must be a decimal integer');
+  const id = (): string => {
+    const v = positionals[0];
+    if (v === undefined) throw new UsageError(`trailseal sink ${action ?? ''} ID`);
+    return encodeURIComponent(v);
+  };
+  const print = async (res: Response): Promise<number> => {
+    const text = await res.text();
+    if (text !== '') process.stdout.write(`${text}\n`);
+    return 0;
+  };
+  switch (action) {
+    case 'create': {
+      if (values.name === undefined || values.webhook === undefined) throw new UsageError('trailseal sink create needs --name and --webhook URL');
+      const filter = {
+        ...(values.action !== undefined ? { actions: values.action } : {}),
+        ...(values.outcome !== undefined ? { outcomes: values.outcome } : {}),
+        ...(values.tag !== undefined ? { tags: values.tag } : {}),
+      };
+      const body = {
+        name: values.name,
+        kind: 'webhook',
+        config: { url: values.webhook },
+        ...(values.format !== undefined ? { format: values.format } : {}),
+        ...(Object.keys(filter).length > 0 ? { filter } : {}),
+        ...(fromSeq !== undefined ? { from_seq: fromSeq } : {}),
+      };
+      return print(await apiRequest(url, apiKey, 'POST', '/v1/sinks', body));
+    }
+    case 'list':
+      return print(await apiRequest(url, apiKey, 'GET', '/v1/sinks'));
+    case 'pause':
+    case 'resume':
+      return print(await apiRequest(url, apiKey, 'POST', `/v1/sinks/${id()}/${action}`, {}));
+    case 'replay':
+      if (fromSeq === undefined) throw new UsageError('trailseal sink replay ID --from-seq N');
+      return print(await apiRequest(url, apiKey, 'POST', `/v1/sinks/${id()}/replay`, { from_seq: fromSeq }));
+    case 'delete':
+      return print(await apiRequest(url, apiKey, 'DELETE', `/v1/sinks/${id()}`));
+    default:
+      throw new UsageError('trailseal sink create|list|pause|resume|replay|delete');
+  }
 }
 
 async function emit(client: TrailsealClient, file: string | undefined): Promise<number> {

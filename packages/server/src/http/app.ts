@@ -24,6 +24,7 @@ import { registerTiles } from './tiles.js';
 import { registerVerifierPage } from './verifier-page.js';
 import { exportAuditLog, parseExportRequest, prepareExport, streamExport } from '../log/export.js';
 import { Readable } from 'node:stream';
+import { parseSinkRequest, type SinkService } from '../stream/sinks.js';
 
 export interface HttpLimits {
   /** Largest request body, in bytes. */
@@ -44,6 +45,8 @@ declare module 'fastify' {
 
 export interface AppOptions {
   readonly service: LogService;
+  /** Streaming sinks; without it the /v1/sinks routes answer NOT_FOUND. */
+  readonly sinks?: SinkService;
   readonly auth: Authenticator;
   readonly limits?: Partial<HttpLimits>;
   readonly logger?: boolean | object;
@@ -207,6 +210,34 @@ export function buildApp(opts: AppOptions): FastifyInstance {
     reply.header('trailseal-export-seq', String(receipt.seq));
     reply.type('application/x-ndjson; charset=utf-8');
     return reply.send(Readable.from(streamExport(svc, prepared, receipt.seq, Date.now()), { objectMode: false }));
+  });
+
+  // --- streaming sinks (docs/streaming.md): they send records out, so they need the export scope
+  const sinksOf = (): SinkService => {
+    if (opts.sinks === undefined) throw new TrailsealError('NOT_FOUND', 'streaming is not enabled on this service');
+    return opts.sinks;
+  };
+  const sinkId = (req: FastifyRequest): string => (req.params as { id: string }).id;
+  app.post('/v1/sinks', { onRequest: authed('export') }, async (req, reply) => {
+    const created = await sinksOf().create(tenantOf(req), parseSinkRequest(objectBody(req.body)), actorOf(req));
+    reply.code(201).send(created);
+  });
+  app.get('/v1/sinks', { onRequest: authed('export') }, async (req) => ({ sinks: await sinksOf().list(tenantOf(req)) }));
+  app.get('/v1/sinks/:id', { onRequest: authed('export') }, async (req) => {
+    const s = sinksOf();
+    return s.view(await s.get(tenantOf(req), sinkId(req)));
+  });
+  app.post('/v1/sinks/:id/pause', { onRequest: authed('export') }, async (req) => sinksOf().pause(tenantOf(req), sinkId(req), actorOf(req)));
+  app.post('/v1/sinks/:id/resume', { onRequest: authed('export') }, async (req) => sinksOf().resume(tenantOf(req), sinkId(req), actorOf(req)));
+  app.post('/v1/sinks/:id/replay', { onRequest: authed('export') }, async (req) => {
+    const b = objectBody(req.body);
+    const from = b['from_seq'];
+    if (typeof from !== 'number' || !Number.isSafeInteger(from) || from < 0) throw new TrailsealError('QUERY_INVALID', 'from_seq must be a non-negative integer', { field: 'from_seq' });
+    return sinksOf().replay(tenantOf(req), sinkId(req), from, actorOf(req));
+  });
+  app.delete('/v1/sinks/:id', { onRequest: authed('export') }, async (req, reply) => {
+    await sinksOf().delete(tenantOf(req), sinkId(req), actorOf(req));
+    reply.code(204).send();
   });
 
   app.get('/v1/log', { onRequest: authed('read') }, async (req) => svc.logInfo(tenantOf(req)));

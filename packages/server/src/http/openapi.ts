@@ -35,6 +35,7 @@ const SCOPE_NAMES: readonly Scope[] = ['ingest', 'read', 'export', 'admin'];
 
 // --- patterns (ECMA-262, as JSON Schema 2020-12 uses) ------------------------
 const DECIMAL = '^(0|[1-9][0-9]{0,15})$';
+const SINK_ID = { name: 'id', in: 'path', required: true, description: 'The sink id (the key\'s own tenant\'s).', schema: { type: 'string', pattern: '^snk_[0-9a-f]{16}$' } };
 const RFC3339 = '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]{1,9})?(Z|[+-][0-9]{2}:[0-9]{2})$';
 const LOG_TIME = '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\\.[0-9]{3}Z$';
 const HEX64 = '^[0-9a-f]{64}$';
@@ -593,6 +594,75 @@ function buildDocument(): Json {
         },
       }),
     },
+    '/v1/sinks': {
+      post: scoped('export', {
+        operationId: 'createSink',
+        tags: ['streaming'],
+        summary: 'Create a sink',
+        description: 'A receiver the tenant\'s records are pushed to as they commit (docs/streaming.md). The answer holds the sink\'s Standard Webhooks signing secret, shown once. The creation is a `trailseal.sink.create` record.',
+        requestBody: { required: true, content: json(ref('schemas', 'CreateSinkRequest')) },
+        responses: {
+          '201': ok('Created.', json(object({ sink: ref('schemas', 'Sink'), secret: { type: 'string', pattern: '^whsec_[A-Za-z0-9+/]{43}=$' } }, ['sink', 'secret']))),
+          ...problems(...AUTH_ERRORS, ...JSON_BODY_ERRORS, 'QUERY_INVALID', 'NOT_FOUND'),
+        },
+      }),
+      get: scoped('export', {
+        operationId: 'listSinks',
+        tags: ['streaming'],
+        summary: 'List sinks',
+        responses: {
+          '200': ok('The tenant\'s sinks with their health.', json(object({ sinks: { type: 'array', items: ref('schemas', 'Sink') } }, ['sinks']))),
+          ...problems(...AUTH_ERRORS, 'NOT_FOUND'),
+        },
+      }),
+    },
+    '/v1/sinks/{id}': {
+      get: scoped('export', {
+        operationId: 'getSink',
+        tags: ['streaming'],
+        summary: 'A sink and its health',
+        parameters: [SINK_ID],
+        responses: { '200': ok('The sink.', json(ref('schemas', 'Sink'))), ...problems(...AUTH_ERRORS, 'NOT_FOUND') },
+      }),
+      delete: scoped('export', {
+        operationId: 'deleteSink',
+        tags: ['streaming'],
+        summary: 'Delete a sink',
+        parameters: [SINK_ID],
+        responses: { '204': ok('Deleted.'), ...problems(...AUTH_ERRORS, 'NOT_FOUND') },
+      }),
+    },
+    '/v1/sinks/{id}/pause': {
+      post: scoped('export', {
+        operationId: 'pauseSink',
+        tags: ['streaming'],
+        summary: 'Pause a sink',
+        description: 'Stops delivery; the cursor stays, so nothing is lost. Recorded as `trailseal.sink.pause`.',
+        parameters: [SINK_ID],
+        responses: { '200': ok('The sink.', json(ref('schemas', 'Sink'))), ...problems(...AUTH_ERRORS, ...JSON_BODY_ERRORS, 'NOT_FOUND') },
+      }),
+    },
+    '/v1/sinks/{id}/resume': {
+      post: scoped('export', {
+        operationId: 'resumeSink',
+        tags: ['streaming'],
+        summary: 'Resume a sink',
+        description: 'Restarts delivery from the cursor. Recorded as `trailseal.sink.resume`.',
+        parameters: [SINK_ID],
+        responses: { '200': ok('The sink.', json(ref('schemas', 'Sink'))), ...problems(...AUTH_ERRORS, ...JSON_BODY_ERRORS, 'NOT_FOUND') },
+      }),
+    },
+    '/v1/sinks/{id}/replay': {
+      post: scoped('export', {
+        operationId: 'replaySink',
+        tags: ['streaming'],
+        summary: 'Deliver again from a seq',
+        description: 'Moves the cursor to `from_seq` (at most the log size); records already delivered are delivered again. Recorded as `trailseal.sink.replay`.',
+        parameters: [SINK_ID],
+        requestBody: { required: true, content: json(object({ from_seq: { type: 'integer', minimum: 0 } }, ['from_seq'])) },
+        responses: { '200': ok('The sink.', json(ref('schemas', 'Sink'))), ...problems(...AUTH_ERRORS, ...JSON_BODY_ERRORS, 'QUERY_INVALID', 'NOT_FOUND') },
+      }),
+    },
     '/v1/log': {
       get: scoped('read', {
         operationId: 'getLog',
@@ -764,6 +834,7 @@ function buildDocument(): Json {
       { name: 'ingest', description: 'Appending events.' },
       { name: 'read', description: 'Reading records (every read is audited in the tenant log).' },
       { name: 'proofs', description: 'Checkpoints, inclusion and consistency proofs (C2SP formats).' },
+      { name: 'streaming', description: 'Sinks: records pushed to webhooks as they commit (docs/streaming.md).' },
       { name: 'evidence', description: 'Evidence bundles an auditor verifies offline (every export is recorded in the tenant log).' },
       { name: 'admin', description: 'Tenants and API keys (operator keys with the admin scope).' },
     ],
@@ -822,6 +893,44 @@ function buildDocument(): Json {
           { id: { type: 'string', pattern: TENANT_RE.source }, name: { type: 'string' }, origin: { type: 'string' }, createdAt: { type: 'string', format: 'date-time' } },
           ['id', 'name', 'origin', 'createdAt'],
         ),
+        CreateSinkRequest: {
+          type: 'object',
+          additionalProperties: false,
+          required: ['name', 'kind', 'config'],
+          properties: {
+            name: { type: 'string', minLength: 1, maxLength: 128 },
+            kind: { type: 'string', enum: ['webhook'] },
+            config: object({ url: { type: 'string', format: 'uri', description: 'http or https, without credentials.' }, timeout_ms: { type: 'integer', minimum: 100, maximum: 120000 } }, ['url'], { additionalProperties: false }),
+            format: { type: 'string', enum: ['json', 'ocsf', 'cef'], description: 'Default json.' },
+            filter: { $ref: '#/components/schemas/ExportRequest/properties/filter' },
+            from_seq: { type: 'integer', minimum: 0, description: 'First seq to deliver; default: the log size now (new records only).' },
+          },
+        },
+        Sink: object(
+          {
+            id: { type: 'string', pattern: '^snk_[0-9a-f]{16}$' },
+            name: { type: 'string' },
+            kind: { type: 'string', enum: ['webhook'] },
+            config: { type: 'object' },
+            filter: { type: 'object' },
+            format: { type: 'string', enum: ['json', 'ocsf', 'cef'] },
+            createdAt: { type: 'string', format: 'date-time' },
+            health: object(
+              {
+                state: { type: 'string', enum: ['active', 'paused'] },
+                lag: { type: 'integer', minimum: 0, description: 'Committed records not yet delivered (or passed over by the filter).' },
+                cursor: { type: 'integer', minimum: 0, description: 'The next seq to deliver.' },
+                lastDeliveredSeq: { type: ['integer', 'null'] },
+                lastError: { type: ['string', 'null'] },
+                lastErrorAt: { type: ['string', 'null'] },
+                failingSince: { type: ['string', 'null'] },
+                pausedReason: { type: ['string', 'null'] },
+              },
+              ['state', 'lag', 'cursor', 'lastDeliveredSeq', 'lastError', 'lastErrorAt', 'failingSince', 'pausedReason'],
+            ),
+          },
+          ['id', 'name', 'kind', 'config', 'filter', 'format', 'createdAt', 'health'],
+        ),
         ExportRequest: {
           type: 'object',
           additionalProperties: false,
@@ -840,7 +949,7 @@ function buildDocument(): Json {
                 actions: { type: 'array', minItems: 1, maxItems: FILTER_MAX_VALUES, items: { type: 'string', minLength: 1, maxLength: 256 }, description: 'Action names; `x.*` matches every action under `x.`.' },
                 actor_ids: { type: 'array', minItems: 1, maxItems: FILTER_MAX_VALUES, items: { type: 'string', minLength: 1, maxLength: 256 } },
                 outcomes: { type: 'array', minItems: 1, maxItems: FILTER_MAX_VALUES, items: { type: 'string', minLength: 1, maxLength: 256 } },
-                tags: { type: 'array', minItems: 1, maxItems: FILTER_MAX_VALUES, items: { type: 'string', minLength: 1, maxLength: 256 }, description: 'Any of the record\'s tags.' },
+                tags: { type: 'array', minItems: 1, maxItems: FILTER_MAX_VALUES, items: { type: 'string', minLength: 1, maxLength: 256 }, description: 'Any of the record\'s target.tags.' },
               },
             },
             since_checkpoint: { type: 'string', description: 'An earlier signed checkpoint of this log: the manifest then carries a consistency proof from it.' },

@@ -45,6 +45,8 @@ export class LogService {
   readonly #writers = new Map<string, Promise<TenantWriter>>();
   readonly #ready = new Map<string, TenantWriter>();
   #queued = 0;
+  /** Called after every commit with the tenant: the delivery engine wakes its sinks. */
+  onCommit: (tenant: string) => void = () => undefined;
   /** Where background failures (checkpoint signing) are reported; the server points it at its structured log. */
   reportError: (message: string, err: unknown) => void = () => undefined;
   #timer: ReturnType<typeof setInterval> | undefined;
@@ -111,7 +113,10 @@ export class LogService {
       key,
       { maxBatch: this.#maxBatch, batchWindowMs: this.#batchWindowMs, now: this.#now },
       {
-        committed: (_t, s) => this.metrics.observeCommit(s.ms, s.events, s.records),
+        committed: (t, s) => {
+          this.metrics.observeCommit(s.ms, s.events, s.records);
+          this.onCommit(t);
+        },
         dequeued: (n) => {
           this.#queued -= n;
         },

@@ -1,0 +1,94 @@
+// The webhook sink: an HTTPS (or HTTP) POST per batch, signed as Standard
+// Webhooks specifies (https://www.standardwebhooks.com, "Signature scheme"):
+// `webhook-id`, `webhook-timestamp` (Unix seconds) and `webhook-signature`
+// = "v1," + base64(HMAC-SHA256(key, id + "." + timestamp + "." + body)),
+// where the key is the base64 part of the `whsec_` secret. The receiver
+// acknowledges with any 2xx; anything else, or no answer in time, is a
+// failure the engine retries. The id of a batch names its tenant and seqs, so
+// a receiver can tell a retry from a new message.
+import { createHmac, randomBytes } from 'node:crypto';
+import { TrailsealError, canonicalize } from '@trailseal/format';
+import type { DeliveryBatch, Heartbeat, Transport } from './engine.js';
+
+export interface WebhookConfig {
+  readonly url: string;
+  /** Milliseconds to wait for the receiver's answer. */
+  readonly timeout_ms?: number;
+}
+
+const SECRET_PREFIX = 'whsec_';
+
+/** A new signing secret, in the Standard Webhooks form (whsec_ + base64 of 32 random bytes). */
+export function newWebhookSecret(): string {
+  return `${SECRET_PREFIX}${randomBytes(32).toString('base64')}`;
+}
+
+export function parseWebhookConfig(v: unknown): WebhookConfig {
+  const bad = (field: string, message: string): TrailsealError => new TrailsealError('QUERY_INVALID', `config.${field} ${message}`, { field: `config.${field}` });
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw bad('url', 'is required: config must be an object with a url');
+  const c = v as Record<string, unknown>;
+  for (const k of Object.keys(c)) if (k !== 'url' && k !== 'timeout_ms') throw bad(k, 'is not a webhook setting (url, timeout_ms)');
+  let url: URL;
+  try {
+    url = new URL(String(c['url']));
+  } catch {
+    throw bad('url', 'must be an absolute http or https URL');
+  }
+  if ((url.protocol !== 'https:' && url.protocol !== 'http:') || typeof c['url'] !== 'string' || url.username !== '' || url.password !== '') {
+    throw bad('url', 'must be an absolute http or https URL without credentials');
+  }
+  const timeout = c['timeout_ms'];
+  if (timeout !== undefined && (typeof timeout !== 'number' || !Number.isSafeInteger(timeout) || timeout < 100 || timeout > 120_000)) throw bad('timeout_ms', 'must be an integer from 100 to 120000');
+  return { url: url.toString(), ...(timeout !== undefined ? { timeout_ms: timeout } : {}) };
+}
+
+/** Formats one record for the sink's format (json, ocsf, cef) as a JSON value's text. */
+export type EventFormatter = (batch: DeliveryBatch, index: number) => string;
+
+export class WebhookTransport implements Transport {
+  readonly #key: Buffer;
+
+  constructor(
+    private readonly config: WebhookConfig,
+    secret: string,
+    private readonly formatEvent: EventFormatter,
+    private readonly now: () => number = Date.now,
+  ) {
+    if (!secret.startsWith(SECRET_PREFIX)) throw new TrailsealError('INTERNAL', 'a webhook secret starts with whsec_');
+    this.#key = Buffer.from(secret.slice(SECRET_PREFIX.length), 'base64');
+  }
+
+  async deliver(batch: DeliveryBatch): Promise<void> {
+    const first = batch.records[0]!.seq;
+    const last = batch.records[batch.records.length - 1]!.seq;
+    const events = batch.records.map((_, i) => this.formatEvent(batch, i));
+    // The envelope is canonical JSON around the formatted events, which are already JSON texts.
+    const head = canonicalize({ origin: batch.origin, tenant: batch.sink.tenant, type: 'trailseal.events' });
+    const body = `{"events":[${events.join(',')}],${head.slice(1)}`;
+    await this.#post(`evt_${batch.sink.tenant}_${first}_${last}`, body);
+  }
+
+  async heartbeat(beat: Heartbeat): Promise<void> {
+    const body = canonicalize({ checkpoint: beat.checkpoint, origin: beat.origin, size: beat.size, tenant: beat.sink.tenant, type: 'trailseal.checkpoint' });
+    await this.#post(`ckpt_${beat.sink.tenant}_${beat.size}`, body);
+  }
+
+  async #post(id: string, body: string): Promise<void> {
+    const timestamp = String(Math.floor(this.now() / 1000));
+    const signature = createHmac('sha256', this.#key).update(`${id}.${timestamp}.${body}`).digest('base64');
+    let res: Response;
+    try {
+      res = await fetch(this.config.url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'webhook-id': id, 'webhook-timestamp': timestamp, 'webhook-signature': `v1,${signature}`, 'user-agent': 'trailseal-webhook/1' },
+        body,
+        signal: AbortSignal.timeout(this.config.timeout_ms ?? 10_000),
+      });
+    } catch (e) {
+      throw new Error(`webhook ${this.config.url}: ${(e as Error).cause instanceof Error ? ((e as Error).cause as Error).message : (e as Error).message}`);
+    }
+    // The answer's body is not read beyond what closes the connection cleanly.
+    await res.arrayBuffer().catch(() => undefined);
+    if (res.status < 200 || res.status > 299) throw new Error(`webhook ${this.config.url}: HTTP ${res.status}`);
+  }
+}
