@@ -602,7 +602,7 @@ function buildDocument(): Json {
         description: 'A receiver the tenant\'s records are pushed to as they commit (docs/streaming.md). The answer holds the sink\'s Standard Webhooks signing secret, shown once. The creation is a `trailseal.sink.create` record.',
         requestBody: { required: true, content: json(ref('schemas', 'CreateSinkRequest')) },
         responses: {
-          '201': ok('Created.', json(object({ sink: ref('schemas', 'Sink'), secret: { type: 'string', pattern: '^whsec_[A-Za-z0-9+/]{43}=$' } }, ['sink', 'secret']))),
+          '201': ok('Created.', json(object({ sink: ref('schemas', 'Sink'), secret: { type: 'string', pattern: '^whsec_[A-Za-z0-9+/]{43}=$', description: 'A webhook sink\'s signing secret, shown once.' } }, ['sink']))),
           ...problems(...AUTH_ERRORS, ...JSON_BODY_ERRORS, 'QUERY_INVALID', 'NOT_FOUND'),
         },
       }),
@@ -900,7 +900,8 @@ function buildDocument(): Json {
           properties: {
             name: { type: 'string', minLength: 1, maxLength: 128 },
             kind: { type: 'string', enum: ['webhook'] },
-            config: object({ url: { type: 'string', format: 'uri', description: 'http or https, without credentials.' }, timeout_ms: { type: 'integer', minimum: 100, maximum: 120000 } }, ['url'], { additionalProperties: false }),
+            config: { type: 'object', description: 'Per kind (docs/streaming.md). webhook: {url (http or https, without credentials), timeout_ms (100 to 120000)}.' },
+            secret: { type: 'string', minLength: 1, maxLength: 4096, description: 'For kinds whose receiver issued a token (not webhook: the service makes its signing secret).' },
             format: { type: 'string', enum: ['json', 'ocsf', 'cef'], description: 'Default json.' },
             filter: { $ref: '#/components/schemas/ExportRequest/properties/filter' },
             from_seq: { type: 'integer', minimum: 0, description: 'First seq to deliver; default: the log size now (new records only).' },

@@ -98,7 +98,7 @@ export interface CheckpointRow {
   readonly note: string;
 }
 
-export type SinkKind = 'webhook';
+export type SinkKind = 'webhook' | 'splunk' | 'sumo' | 'syslog' | 'nats';
 export type SinkState = 'active' | 'paused';
 
 /** A streaming sink of one tenant (docs/streaming.md). */
@@ -109,7 +109,7 @@ export interface SinkRow {
   readonly kind: SinkKind;
   /** Kind-specific settings without secrets, JSON. */
   readonly config: string;
-  /** The sink's signing or auth secret, wrapped by the key wrapper (AAD: the tenant id). */
+  /** The sink's signing key or token, encrypted under a data key the key wrapper wraps (stream/secrets.ts); null when it has none. */
   readonly secret: Uint8Array | null;
   /** The event filter, JSON ({} for every event). */
   readonly filter: string;

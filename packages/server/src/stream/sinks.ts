@@ -7,12 +7,14 @@ import { TrailsealError, canonicalize, parseEventFilter, type EventFilter, type 
 import type { KeyWrapper } from '../keyring.js';
 import type { LogService } from '../log/service.js';
 import type { SinkKind, SinkRow } from '../store/types.js';
-import { DeliveryEngine, type DeliveryBatch, type EngineOptions, type SinkHealth, type Transport } from './engine.js';
+import { DeliveryEngine, type EngineOptions, type SinkHealth, type Transport } from './engine.js';
 import { formatRecord, type StreamFormat } from './formats.js';
-import { WebhookTransport, parseWebhookConfig } from './webhook.js';
+import { SINK_KIND_SPECS, type SinkKindSpec } from './kinds.js';
+import { openSecret, sealSecret, sinkSecretContext } from './secrets.js';
 
-export const SINK_KINDS: readonly SinkKind[] = ['webhook'];
 export const STREAM_FORMATS: readonly StreamFormat[] = ['json', 'ocsf', 'cef'];
+/** Longest secret a request may give (a token). */
+const MAX_SECRET = 4096;
 
 export interface CreateSinkRequest {
   readonly name: string;
@@ -22,6 +24,8 @@ export interface CreateSinkRequest {
   readonly format: StreamFormat;
   /** First seq to deliver (default: the log's size now, so only new events). */
   readonly fromSeq?: number;
+  /** For kinds that take a secret from the request (a token). */
+  readonly secret?: string;
 }
 
 export interface SinkView {
@@ -39,30 +43,41 @@ function bad(field: string, message: string): TrailsealError {
   return new TrailsealError('QUERY_INVALID', `${field} ${message}`, { field });
 }
 
+function kindSpec(kind: string): SinkKindSpec {
+  const spec = SINK_KIND_SPECS[kind];
+  if (spec === undefined) throw new TrailsealError('INTERNAL', `no sink kind ${kind}`);
+  return spec;
+}
+
 /** Validates the body of POST /v1/sinks. */
 export function parseSinkRequest(body: Record<string, unknown>): CreateSinkRequest {
-  const allowed = ['name', 'kind', 'config', 'filter', 'format', 'from_seq'];
+  const allowed = ['name', 'kind', 'config', 'filter', 'format', 'from_seq', 'secret'];
   for (const k of Object.keys(body)) if (!allowed.includes(k)) throw bad(k, `is not a sink setting (${allowed.join(', ')})`);
   const name = body['name'];
   if (typeof name !== 'string' || name.length === 0 || name.length > 128) throw bad('name', 'must be a string of 1 to 128 characters');
   const kind = body['kind'];
-  if (typeof kind !== 'string' || !(SINK_KINDS as readonly string[]).includes(kind)) throw bad('kind', `must be one of ${SINK_KINDS.join(', ')}`);
+  const kinds = Object.keys(SINK_KIND_SPECS);
+  if (typeof kind !== 'string' || !Object.hasOwn(SINK_KIND_SPECS, kind)) throw bad('kind', `must be one of ${kinds.join(', ')}`);
+  const spec = kindSpec(kind);
   const format = body['format'] ?? 'json';
   if (typeof format !== 'string' || !(STREAM_FORMATS as readonly string[]).includes(format)) throw bad('format', `must be one of ${STREAM_FORMATS.join(', ')}`);
-  const config = parseWebhookConfig(body['config']);
+  const config = spec.parseConfig(body['config']);
   const fromSeq = body['from_seq'];
   if (fromSeq !== undefined && (typeof fromSeq !== 'number' || !Number.isSafeInteger(fromSeq) || fromSeq < 0)) throw bad('from_seq', 'must be a non-negative integer');
+  const secret = body['secret'];
+  if (secret !== undefined && (spec.secret === 'generated' || spec.secret === 'none')) throw bad('secret', `is not taken by a ${kind} sink${spec.secret === 'generated' ? ' (the service makes one)' : ''}`);
+  if (secret === undefined && spec.secret === 'provided') throw bad('secret', `is required for a ${kind} sink`);
+  if (secret !== undefined && (typeof secret !== 'string' || secret.length === 0 || secret.length > MAX_SECRET)) throw bad('secret', `must be a string of 1 to ${MAX_SECRET} characters`);
   return {
     name,
     kind: kind as SinkKind,
-    config: { ...config },
+    config,
     ...(body['filter'] !== undefined ? { filter: parseEventFilter(body['filter'], 'filter', bad) } : {}),
     format: format as StreamFormat,
     ...(fromSeq !== undefined ? { fromSeq } : {}),
+    ...(typeof secret === 'string' ? { secret } : {}),
   };
 }
-
-const SECRET_AAD = (sink: SinkRow | { tenant: string; id: string }): string => `${sink.tenant}#sink:${sink.id}`;
 
 export class SinkService {
   readonly engine: DeliveryEngine;
@@ -93,31 +108,33 @@ export class SinkService {
   }
 
   async #transport(sink: SinkRow): Promise<Transport> {
-    if (sink.secret === null) throw new TrailsealError('INTERNAL', `sink ${sink.id} has no secret`);
-    const secret = `whsec_${Buffer.from(await this.wrapper.unwrap(SECRET_AAD(sink), sink.secret)).toString('base64')}`;
+    const secret = sink.secret === null ? undefined : await openSecret(this.wrapper, sinkSecretContext(sink.tenant, sink.id), sink.secret);
     const format = sink.format as StreamFormat;
-    const formatEvent = (b: DeliveryBatch, i: number): string => {
-      const r = b.records[i]!;
-      const text = formatRecord(format, r.record, { origin: b.origin, leafHash: r.leafHash });
-      // CEF is a line of text; json and ocsf are JSON already.
-      return format === 'cef' ? JSON.stringify(text) : text;
-    };
-    return new WebhookTransport(parseWebhookConfig(JSON.parse(sink.config)), secret, formatEvent);
+    return kindSpec(sink.kind).transport(JSON.parse(sink.config) as Record<string, unknown>, secret, {
+      format,
+      formatEvent: (b, i) => {
+        const r = b.records[i]!;
+        return formatRecord(format, r.record, { origin: b.origin, leafHash: r.leafHash });
+      },
+    });
   }
 
-  async create(tenant: string, req: CreateSinkRequest, actor?: SystemEventFields['actor']): Promise<{ sink: SinkView; secret: string }> {
+  /** Creates a sink; `secret` is the generated one (shown once), absent for kinds that take theirs from the request. */
+  async create(tenant: string, req: CreateSinkRequest, actor?: SystemEventFields['actor']): Promise<{ sink: SinkView; secret?: string }> {
     const head = await this.svc.store.getHead(tenant);
     if (head === undefined) throw new TrailsealError('TENANT_NOT_FOUND', `no tenant ${tenant}`);
     if (req.fromSeq !== undefined && req.fromSeq > head.size) throw bad('from_seq', `is beyond the log's size ${head.size}`);
     const id = `snk_${randomBytes(8).toString('hex')}`;
-    const key = new Uint8Array(randomBytes(32));
+    const spec = kindSpec(req.kind);
+    const generated = spec.secret === 'generated' ? spec.generateSecret!() : undefined;
+    const secret = generated ?? req.secret;
     const row: SinkRow = {
       id,
       tenant,
       name: req.name,
       kind: req.kind,
       config: canonicalize(req.config),
-      secret: await this.wrapper.wrap(SECRET_AAD({ tenant, id }), key),
+      secret: secret === undefined ? null : await sealSecret(this.wrapper, sinkSecretContext(tenant, id), secret),
       filter: canonicalize(req.filter ?? {}),
       format: req.format,
       state: 'active',
@@ -130,7 +147,7 @@ export class SinkService {
     await this.svc.store.putSink(row);
     await this.#record(tenant, 'trailseal.sink.create', row, actor, { kind: row.kind, format: row.format, filter: req.filter ?? {}, from_seq: row.cursor });
     await this.engine.sync();
-    return { sink: await this.view(row), secret: `whsec_${Buffer.from(key).toString('base64')}` };
+    return { sink: await this.view(row), ...(generated !== undefined ? { secret: generated } : {}) };
   }
 
   async #record(tenant: string, action: string, sink: SinkRow, actor: SystemEventFields['actor'] | undefined, extra: Record<string, unknown> = {}): Promise<void> {

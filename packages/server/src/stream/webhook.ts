@@ -9,6 +9,7 @@
 import { createHmac, randomBytes } from 'node:crypto';
 import { TrailsealError, canonicalize } from '@trailseal/format';
 import type { DeliveryBatch, Heartbeat, Transport } from './engine.js';
+import type { SinkKindSpec, TransportContext } from './kinds.js';
 
 export interface WebhookConfig {
   readonly url: string;
@@ -42,16 +43,13 @@ export function parseWebhookConfig(v: unknown): WebhookConfig {
   return { url: url.toString(), ...(timeout !== undefined ? { timeout_ms: timeout } : {}) };
 }
 
-/** Formats one record for the sink's format (json, ocsf, cef) as a JSON value's text. */
-export type EventFormatter = (batch: DeliveryBatch, index: number) => string;
-
 export class WebhookTransport implements Transport {
   readonly #key: Buffer;
 
   constructor(
     private readonly config: WebhookConfig,
     secret: string,
-    private readonly formatEvent: EventFormatter,
+    private readonly ctx: TransportContext,
     private readonly now: () => number = Date.now,
   ) {
     if (!secret.startsWith(SECRET_PREFIX)) throw new TrailsealError('INTERNAL', 'a webhook secret starts with whsec_');
@@ -61,7 +59,8 @@ export class WebhookTransport implements Transport {
   async deliver(batch: DeliveryBatch): Promise<void> {
     const first = batch.records[0]!.seq;
     const last = batch.records[batch.records.length - 1]!.seq;
-    const events = batch.records.map((_, i) => this.formatEvent(batch, i));
+    // CEF lines travel as JSON strings; json and ocsf events are JSON already.
+    const events = batch.records.map((_, i) => (this.ctx.format === 'cef' ? JSON.stringify(this.ctx.formatEvent(batch, i)) : this.ctx.formatEvent(batch, i)));
     // The envelope is canonical JSON around the formatted events, which are already JSON texts.
     const head = canonicalize({ origin: batch.origin, tenant: batch.sink.tenant, type: 'trailseal.events' });
     const body = `{"events":[${events.join(',')}],${head.slice(1)}`;
@@ -92,3 +91,14 @@ export class WebhookTransport implements Transport {
     if (res.status < 200 || res.status > 299) throw new Error(`webhook ${this.config.url}: HTTP ${res.status}`);
   }
 }
+
+export const webhookKind: SinkKindSpec = {
+  kind: 'webhook',
+  secret: 'generated',
+  parseConfig: (v) => ({ ...parseWebhookConfig(v) }),
+  generateSecret: newWebhookSecret,
+  transport: (config, secret, ctx) => {
+    if (secret === undefined) throw new TrailsealError('INTERNAL', 'a webhook sink has a signing secret');
+    return new WebhookTransport(parseWebhookConfig(config), secret, ctx);
+  },
+};
