@@ -29,4 +29,7 @@ export interface SinkKindSpec {
 
 export const SINK_KIND_SPECS: Readonly<Record<string, SinkKindSpec>> = {
   webhook: webhookKind,
+  // splunk and sumo: stream/collectors.ts
+  // syslog: stream/syslog.ts
+  // nats: stream/nats.ts
 };
