@@ -34,6 +34,8 @@ export interface Heartbeat {
 export interface Transport {
   deliver(batch: DeliveryBatch): Promise<void>;
   heartbeat(beat: Heartbeat): Promise<void>;
+  /** Releases connections; called once when the runner stops (sink paused, deleted, or the service stopping). */
+  close?(): Promise<void>;
 }
 
 export interface EngineOptions {
@@ -253,10 +255,22 @@ class SinkRunner {
 
   async #run(): Promise<void> {
     let transport: Transport | undefined;
+    try {
+      await this.#loop((t) => (transport = t));
+    } finally {
+      await transport?.close?.().catch((e: unknown) => this.#hooks.reportError(`sink ${this.#sink.id}: closing its transport failed`, e));
+    }
+  }
+
+  async #loop(opened: (t: Transport) => void): Promise<void> {
+    let transport: Transport | undefined;
     let attempt = 0;
     while (!this.#stopping) {
       try {
-        transport ??= await this.#hooks.transport(this.#sink);
+        if (transport === undefined) {
+          transport = await this.#hooks.transport(this.#sink);
+          opened(transport);
+        }
         await this.#beat(transport);
         const progressed = await this.#step(transport);
         if (this.failingSince !== undefined) await this.#recovered();
