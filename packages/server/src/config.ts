@@ -21,6 +21,7 @@ export interface ServeConfig {
   readonly checkpointIntervalMs: number;
   readonly sinkHeartbeatMs: number;
   readonly sinkPauseAfterMs: number;
+  readonly sinkLeaseMs: number;
   readonly logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 }
 
@@ -73,6 +74,7 @@ export const SETTINGS: Readonly<Record<keyof ServeConfig, Setting>> = {
   checkpointIntervalMs: { flag: 'checkpoint-interval-ms', env: 'TRAILSEAL_CHECKPOINT_INTERVAL_MS', parse: int(0, 3_600_000), help: 'checkpoint cadence while a log grows; default 1000' },
   sinkHeartbeatMs: { flag: 'sink-heartbeat-ms', env: 'TRAILSEAL_SINK_HEARTBEAT_MS', parse: int(0, 3_600_000), help: 'how often each sink receives the latest signed checkpoint, ms (0: never); default 10000' },
   sinkPauseAfterMs: { flag: 'sink-pause-after-ms', env: 'TRAILSEAL_SINK_PAUSE_AFTER_MS', parse: int(1000, 7 * 86_400_000), help: 'a sink failing this long is paused and an alert record written, ms; default 900000' },
+  sinkLeaseMs: { flag: 'sink-lease-ms', env: 'TRAILSEAL_SINK_LEASE_MS', parse: int(1000, 600_000), help: 'how long a process holds a sink unrenewed; another process takes a dead one\'s sinks over after this, ms; default 15000' },
   logLevel: {
     flag: 'log-level',
     env: 'TRAILSEAL_LOG_LEVEL',
@@ -113,6 +115,7 @@ export function loadConfig(flags: Readonly<Record<string, string | undefined>>, 
     checkpointIntervalMs: get('checkpointIntervalMs', () => 1000),
     sinkHeartbeatMs: get('sinkHeartbeatMs', () => 10_000),
     sinkPauseAfterMs: get('sinkPauseAfterMs', () => 15 * 60_000),
+    sinkLeaseMs: get('sinkLeaseMs', () => 15_000),
     logLevel: get('logLevel', () => 'info'),
   };
   // A request larger than the whole queue could never be accepted: every retry would meet 503.

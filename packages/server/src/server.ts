@@ -66,6 +66,7 @@ export async function startService(cfg: ServeConfig, opts: { logger?: boolean | 
   const sinks = new SinkService(service, keys.wrapper, {
     heartbeatMs: cfg.sinkHeartbeatMs,
     pauseAfterMs: cfg.sinkPauseAfterMs,
+    leaseMs: cfg.sinkLeaseMs,
   });
   const app = buildApp({
     service,

@@ -666,6 +666,38 @@ export function storeConformance(name: string, open: () => Promise<OpenedStore>)
       expect((await store.listSinks(other.id)).map((k) => k.id)).toEqual(['snk_c']);
     });
 
+    it('sink leases: one holder at a time, renewed by its holder, taken over once expired, released by its holder only', async () => {
+      const { row } = await createLog('leases');
+      await store.putSink({ id: 'snk_lease', tenant: row.id, name: 'l', kind: 'webhook', config: '{}', secret: null, filter: '{}', format: 'json', state: 'active', cursor: 0, createdAt: new Date(T0).toISOString(), lastError: null, lastErrorAt: null, pausedReason: null });
+      expect(await store.leaseSink('snk_lease', 'a', 1000, 500)).toBe(true);
+      expect(await store.leaseSink('snk_lease', 'b', 1200, 500)).toBe(false);
+      expect(await store.leaseSink('snk_lease', 'a', 1400, 500)).toBe(true);
+      expect(await store.leaseSink('snk_lease', 'b', 1800, 500)).toBe(false);
+      expect(await store.leaseSink('snk_lease', 'b', 1901, 500)).toBe(true);
+      await store.releaseSink('snk_lease', 'a');
+      expect(await store.leaseSink('snk_lease', 'a', 2000, 500)).toBe(false);
+      await store.releaseSink('snk_lease', 'b');
+      expect(await store.leaseSink('snk_lease', 'a', 2000, 500)).toBe(true);
+      expect(await store.leaseSink('snk_none', 'a', 2000, 500)).toBe(false);
+      // The lease is not part of the sink's row as the API sees it.
+      expect(Object.keys((await store.getSink('snk_lease'))!)).not.toContain('leaseOwner');
+    });
+
+    it('commits reach subscribers of other connections, where the store can tell', async () => {
+      if (store.subscribeCommits === undefined) return;
+      const seen: string[] = [];
+      const stop = await store.subscribeCommits((t) => seen.push(t));
+      try {
+        const { row } = await createLog('notified');
+        await appendEvents(row, [ev(1, 'n-1')]);
+        const deadline = Date.now() + 5000;
+        while (!seen.includes(row.id) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+        expect(seen).toContain(row.id);
+      } finally {
+        await stop();
+      }
+    });
+
     it("isolates tenants: one tenant's records, nodes, checkpoints and event ids never come back for another", async () => {
       const a = await createLog('iso-a');
       const b = await createLog('iso-b');

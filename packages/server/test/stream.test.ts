@@ -193,3 +193,38 @@ function streamSuite(kind: 'sqlite' | 'postgres'): void {
 
 describe('on SQLite', () => streamSuite('sqlite'));
 describe.runIf(pgOk)('on PostgreSQL', () => streamSuite('postgres'));
+
+describe.runIf(pgOk)('several processes on one PostgreSQL database', () => {
+  it('one process at a time delivers a sink, woken by commits of the others; another takes over when it stops', async () => {
+    const db = await freshDatabase();
+    const flags = { store: db.url, 'sink-heartbeat-ms': '0', 'sink-lease-ms': '1000' };
+    const a = await startTestService(flags);
+    const b = await startTestService({ ...flags, data: a.dataDir });
+    const r = new Receiver();
+    const url = await r.start();
+    try {
+      const t = await createTenant(a, 'multi');
+      const created = await call(a.url, 'POST', '/v1/sinks', { token: t.apiKey, body: JSON.stringify({ name: 'siem', kind: 'webhook', config: { url }, from_seq: 0 }) });
+      r.secret = created.json<{ secret: string }>().secret;
+      let n = 0;
+      const ingest = async (via: typeof a): Promise<void> => {
+        const events = Array.from({ length: 50 }, () => ({ id: `m-${n++}`, time: new Date().toISOString(), action: 'file.upload', outcome: 'success', actor: { id: 'u1', type: 'user' } }));
+        expect((await call(via.url, 'POST', '/v1/events', { token: t.apiKey, body: JSON.stringify(events) })).status).toBe(201);
+      };
+      for (let i = 0; i < 6; i++) await ingest(i % 2 === 0 ? a : b);
+      let size = (await call(a.url, 'GET', '/v1/log', { token: t.apiKey })).json<{ size: number }>().size;
+      await waitFor('every record', () => contiguous(r, 0, size));
+      // One deliverer: no record came twice.
+      expect(r.order).toHaveLength(new Set(r.order).size);
+      expect(r.order).toEqual([...r.order].sort((x, y) => x - y));
+      await a.stop();
+      for (let i = 0; i < 4; i++) await ingest(b);
+      size = (await call(b.url, 'GET', '/v1/log', { token: t.apiKey })).json<{ size: number }>().size;
+      await waitFor('the records after the first process stopped', () => contiguous(r, 0, size), 10_000);
+    } finally {
+      await r.stop();
+      await b.stop();
+      await db.drop();
+    }
+  });
+});

@@ -28,6 +28,8 @@ const SCHEMA_VERSION = 1;
 
 /** The role tenant-scoped transactions run as: NOLOGIN, no superuser, no BYPASSRLS. */
 export const TENANT_ROLE = 'trailseal_tenant';
+/** NOTIFY channel of commits; the payload is the tenant id. */
+const COMMIT_CHANNEL = 'trailseal_commit';
 
 /** Key of the advisory lock migrate() holds while it changes the schema ('trail' in ASCII). */
 const MIGRATE_LOCK = 0x747261696c;
@@ -65,7 +67,8 @@ CREATE INDEX IF NOT EXISTS api_keys_tenant ON api_keys (tenant, created_at, id);
 CREATE TABLE IF NOT EXISTS sinks (
   id text COLLATE "C" PRIMARY KEY, tenant text COLLATE "C" NOT NULL REFERENCES tenants(id), name text NOT NULL, kind text NOT NULL,
   config text NOT NULL, secret bytea, filter text NOT NULL, format text NOT NULL, state text NOT NULL,
-  cursor bigint NOT NULL, created_at text COLLATE "C" NOT NULL, last_error text, last_error_at text, paused_reason text);
+  cursor bigint NOT NULL, created_at text COLLATE "C" NOT NULL, last_error text, last_error_at text, paused_reason text,
+  lease_owner text, lease_until bigint);
 CREATE INDEX IF NOT EXISTS sinks_tenant ON sinks (tenant, created_at, id);
 `;
 
@@ -153,10 +156,12 @@ interface TxOptions {
 export class PostgresStore implements Store {
   readonly kind = 'postgres' as const;
   readonly #pool: pg.Pool;
+  readonly #url: string;
   #closed = false;
 
-  private constructor(pool: pg.Pool) {
+  private constructor(pool: pg.Pool, url: string) {
     this.#pool = pool;
+    this.#url = url;
   }
 
   /** Opens a pool and checks that the database answers (STORE_UNAVAILABLE if not). Call migrate() before use. */
@@ -176,7 +181,7 @@ export class PostgresStore implements Store {
     // pg_terminate_backend) is reported here; the pool drops it and the next
     // query opens a new one. Without a listener the process would crash.
     pool.on('error', () => undefined);
-    const store = new PostgresStore(pool);
+    const store = new PostgresStore(pool, opts.url);
     try {
       await store.ping();
     } catch (e) {
@@ -288,8 +293,11 @@ export class PostgresStore implements Store {
       checkPlan(head, plan);
       await insertPlan(c, tenant, plan);
       const h = plan.head;
+      // The notification is delivered at COMMIT (and not at all on rollback):
+      // other processes' delivery engines wake at once (subscribeCommits).
       await c.query(
-        'UPDATE heads SET size = $2, prev_hash = $3, range = $4, mac_generation = $5, signing_generation = $6, last_received_ms = $7 WHERE tenant = $1',
+        `WITH u AS (UPDATE heads SET size = $2, prev_hash = $3, range = $4, mac_generation = $5, signing_generation = $6, last_received_ms = $7 WHERE tenant = $1 RETURNING tenant)
+         SELECT pg_notify('${COMMIT_CHANNEL}', tenant) FROM u`,
         [tenant, h.size, h.prevHash, joinHashes(h.range), h.macGeneration, h.signingGeneration, h.lastReceivedAtMs],
       );
       return plan;
@@ -431,6 +439,37 @@ export class PostgresStore implements Store {
       const r = await c.query(`UPDATE sinks SET ${cols.map(([col], i) => `${col} = $${i + 1}`).join(', ')} WHERE id = $${cols.length + 1}`, [...cols.map(([, v]) => v), id]);
       return r.rowCount === 1;
     });
+  }
+
+  async leaseSink(id: string, owner: string, nowMs: number, ttlMs: number): Promise<boolean> {
+    return this.#tx('PostgreSQL write failed', { write: true }, async (c) => {
+      const r = await c.query('UPDATE sinks SET lease_owner = $2, lease_until = $3 WHERE id = $1 AND (lease_owner IS NULL OR lease_owner = $2 OR lease_until < $4)', [id, owner, nowMs + ttlMs, nowMs]);
+      return r.rowCount === 1;
+    });
+  }
+
+  async releaseSink(id: string, owner: string): Promise<void> {
+    await this.#tx('PostgreSQL write failed', { write: true }, async (c) => {
+      await c.query('UPDATE sinks SET lease_owner = NULL, lease_until = NULL WHERE id = $1 AND lease_owner = $2', [id, owner]);
+    });
+  }
+
+  async subscribeCommits(listener: (tenant: string) => void): Promise<() => Promise<void>> {
+    // A connection of its own: LISTEN holds it for as long as we listen.
+    const c = new pg.Client({ connectionString: this.#url });
+    c.on('notification', (n) => {
+      if (n.channel === COMMIT_CHANNEL && n.payload !== undefined) listener(n.payload);
+    });
+    // A dropped listener costs latency, not records: the engine also polls.
+    c.on('error', () => undefined);
+    try {
+      await c.connect();
+      await c.query(`LISTEN ${COMMIT_CHANNEL}`);
+    } catch (e) {
+      await c.end().catch(() => undefined);
+      throw storeFailure(e, 'PostgreSQL LISTEN failed');
+    }
+    return () => c.end();
   }
 
   async deleteSink(id: string): Promise<boolean> {

@@ -37,7 +37,8 @@ CREATE TABLE IF NOT EXISTS checkpoints (
 CREATE TABLE IF NOT EXISTS sinks (
   id TEXT PRIMARY KEY, tenant TEXT NOT NULL REFERENCES tenants(id), name TEXT NOT NULL, kind TEXT NOT NULL,
   config TEXT NOT NULL, secret BLOB, filter TEXT NOT NULL, format TEXT NOT NULL, state TEXT NOT NULL,
-  cursor INTEGER NOT NULL, created_at TEXT NOT NULL, last_error TEXT, last_error_at TEXT, paused_reason TEXT);
+  cursor INTEGER NOT NULL, created_at TEXT NOT NULL, last_error TEXT, last_error_at TEXT, paused_reason TEXT,
+  lease_owner TEXT, lease_until INTEGER);
 CREATE INDEX IF NOT EXISTS sinks_tenant ON sinks (tenant, created_at, id);
 CREATE TABLE IF NOT EXISTS api_keys (
   id TEXT PRIMARY KEY, tenant TEXT, name TEXT NOT NULL, scopes TEXT NOT NULL, secret_hash BLOB NOT NULL,
@@ -178,6 +179,14 @@ export class SqliteEngine {
     return this.#write(() => this.#s.deleteSink.run(id).changes === 1);
   }
 
+  leaseSink(id: string, owner: string, nowMs: number, ttlMs: number): boolean {
+    return this.#write(() => this.#s.leaseSink.run(owner, nowMs + ttlMs, id, owner, nowMs).changes === 1);
+  }
+
+  releaseSink(id: string, owner: string): void {
+    this.#write(() => this.#s.releaseSink.run(id, owner));
+  }
+
   #write<T>(fn: () => T): T {
     try {
       return fn();
@@ -312,6 +321,8 @@ function prepare(db: Database.Database) {
     listSinks: db.prepare(`SELECT ${SINK_COLUMNS} FROM sinks WHERE tenant = ? ORDER BY created_at, id`),
     allSinks: db.prepare(`SELECT ${SINK_COLUMNS} FROM sinks ORDER BY tenant, created_at, id`),
     deleteSink: db.prepare('DELETE FROM sinks WHERE id = ?'),
+    leaseSink: db.prepare('UPDATE sinks SET lease_owner = ?, lease_until = ? WHERE id = ? AND (lease_owner IS NULL OR lease_owner = ? OR lease_until < ?)'),
+    releaseSink: db.prepare('UPDATE sinks SET lease_owner = NULL, lease_until = NULL WHERE id = ? AND lease_owner = ?'),
   };
 }
 

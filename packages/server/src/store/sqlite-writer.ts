@@ -8,7 +8,7 @@ import { SqliteEngine } from './sqlite-engine.js';
 
 export interface WriterRequest {
   readonly id: number;
-  readonly op: 'migrate' | 'createTenant' | 'append' | 'putCheckpoint' | 'putApiKey' | 'putFirstOperatorKey' | 'revokeApiKey' | 'putSink' | 'patchSink' | 'deleteSink' | 'close';
+  readonly op: 'migrate' | 'createTenant' | 'append' | 'putCheckpoint' | 'putApiKey' | 'putFirstOperatorKey' | 'revokeApiKey' | 'putSink' | 'patchSink' | 'deleteSink' | 'leaseSink' | 'releaseSink' | 'close';
   readonly args: readonly unknown[];
 }
 

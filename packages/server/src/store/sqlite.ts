@@ -251,4 +251,12 @@ export class SqliteStore implements Store {
   async deleteSink(id: string): Promise<boolean> {
     return this.#call<boolean>('deleteSink', id);
   }
+
+  async leaseSink(id: string, owner: string, nowMs: number, ttlMs: number): Promise<boolean> {
+    return this.#call<boolean>('leaseSink', id, owner, nowMs, ttlMs);
+  }
+
+  async releaseSink(id: string, owner: string): Promise<void> {
+    await this.#call('releaseSink', id, owner);
+  }
 }

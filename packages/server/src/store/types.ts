@@ -181,4 +181,18 @@ export interface Store {
   /** Changes a sink; false when there is none with this id. */
   patchSink(id: string, patch: SinkPatch): Promise<boolean>;
   deleteSink(id: string): Promise<boolean>;
+  /**
+   * Takes or renews the delivery lease of a sink for `owner` until
+   * nowMs + ttlMs; true when `owner` holds it now (it was free, expired or
+   * already this owner's). One process delivers a sink at a time.
+   */
+  leaseSink(id: string, owner: string, nowMs: number, ttlMs: number): Promise<boolean>;
+  /** Gives the lease up, if `owner` holds it. */
+  releaseSink(id: string, owner: string): Promise<void>;
+  /**
+   * Calls `listener` with the tenant after commits by any process on this
+   * store, where the store can tell (PostgreSQL LISTEN/NOTIFY); resolves
+   * with the function that stops listening. Stores without it return undefined.
+   */
+  subscribeCommits?(listener: (tenant: string) => void): Promise<() => Promise<void>>;
 }

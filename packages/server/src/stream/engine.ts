@@ -49,6 +49,11 @@ export interface EngineOptions {
   readonly heartbeatMs?: number;
   /** How often runners look at the store without being woken (records appended by another process). */
   readonly pollMs?: number;
+  /**
+   * How long a process's claim to deliver a sink lasts unrenewed: when it
+   * dies, another takes the sink over after at most this long.
+   */
+  readonly leaseMs?: number;
   readonly now?: () => number;
 }
 
@@ -79,25 +84,36 @@ export interface SinkHealth {
   readonly pausedReason: string | null;
 }
 
-const DEFAULTS = { batchMax: 500, retryBaseMs: 200, retryMaxMs: 30_000, pauseAfterMs: 15 * 60_000, heartbeatMs: 10_000, pollMs: 1000 };
+const DEFAULTS = { batchMax: 500, retryBaseMs: 200, retryMaxMs: 30_000, pauseAfterMs: 15 * 60_000, heartbeatMs: 10_000, pollMs: 1000, leaseMs: 15_000 };
 
 export class DeliveryEngine {
   readonly #hooks: EngineHooks;
   readonly #o: typeof DEFAULTS & { now: () => number };
   readonly #runners = new Map<string, SinkRunner>();
   #timer: ReturnType<typeof setInterval> | undefined;
+  #unsubscribe: (() => Promise<void>) | undefined;
   #stopped = false;
+  /** This process, as a holder of sink leases. */
+  readonly owner = `${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 10)}`;
 
   constructor(hooks: EngineHooks, opts: EngineOptions = {}) {
     this.#hooks = hooks;
     this.#o = { ...DEFAULTS, ...opts, now: opts.now ?? Date.now };
   }
 
-  /** Starts a runner for every active sink, and the poll that picks up changes made elsewhere. */
+  /**
+   * Starts a runner for every active sink, the poll that picks up changes
+   * made elsewhere, and (where the store can) the subscription to commits of
+   * other processes.
+   */
   async start(): Promise<void> {
     await this.sync();
     this.#timer = setInterval(() => void this.sync().catch((e: unknown) => this.#hooks.reportError('sink sync failed', e)), this.#o.pollMs);
     this.#timer.unref();
+    this.#unsubscribe = await this.#hooks.store.subscribeCommits?.((tenant) => this.notify(tenant)).catch((e: unknown) => {
+      this.#hooks.reportError('listening for commits failed; runners poll instead', e);
+      return undefined;
+    });
   }
 
   /** Reconciles runners with the stored sinks (created, changed, paused, deleted) and wakes them all. */
@@ -111,7 +127,7 @@ export class DeliveryEngine {
       if (s.state !== 'active') {
         if (r !== undefined) await this.#drop(s.id);
       } else if (r === undefined) {
-        this.#runners.set(s.id, new SinkRunner(s, this.#hooks, this.#o));
+        this.#runners.set(s.id, new SinkRunner(s, this.#hooks, this.#o, this.owner));
       } else {
         r.update(s);
       }
@@ -164,6 +180,7 @@ export class DeliveryEngine {
   async stop(): Promise<void> {
     this.#stopped = true;
     if (this.#timer !== undefined) clearInterval(this.#timer);
+    await this.#unsubscribe?.().catch(() => undefined);
     await Promise.all([...this.#runners.keys()].map((id) => this.#drop(id)));
   }
 }
@@ -194,7 +211,12 @@ class SinkRunner {
   /** A replay asked for while a batch may be in flight: applied before the next step. */
   #replayTo: number | undefined;
 
-  constructor(sink: SinkRow, hooks: EngineHooks, o: Options) {
+  readonly #owner: string;
+  /** Until when this process holds the sink's lease (0: not held). */
+  #leaseUntil = 0;
+
+  constructor(sink: SinkRow, hooks: EngineHooks, o: Options, owner: string) {
+    this.#owner = owner;
     this.#sink = sink;
     this.#filter = parseFilter(sink.filter);
     this.#hooks = hooks;
@@ -259,7 +281,21 @@ class SinkRunner {
       await this.#loop((t) => (transport = t));
     } finally {
       await transport?.close?.().catch((e: unknown) => this.#hooks.reportError(`sink ${this.#sink.id}: closing its transport failed`, e));
+      if (this.#leaseUntil > 0) await this.#hooks.store.releaseSink(this.#sink.id, this.#owner).catch(() => undefined);
     }
+  }
+
+  /**
+   * Holds the sink's lease, renewing it when a third of it is left: one
+   * process delivers a sink at a time, so its order holds across processes.
+   * False while another process holds it.
+   */
+  async #lease(): Promise<boolean> {
+    const now = this.#o.now();
+    if (this.#leaseUntil - now > this.#o.leaseMs / 3) return true;
+    const held = await this.#hooks.store.leaseSink(this.#sink.id, this.#owner, now, this.#o.leaseMs);
+    this.#leaseUntil = held ? now + this.#o.leaseMs : 0;
+    return held;
   }
 
   async #loop(opened: (t: Transport) => void): Promise<void> {
@@ -267,6 +303,11 @@ class SinkRunner {
     let attempt = 0;
     while (!this.#stopping) {
       try {
+        if (!(await this.#lease())) {
+          // Another process delivers this sink; take over if it stops renewing.
+          await this.#sleep(Math.min(this.#o.pollMs, this.#o.leaseMs / 3));
+          continue;
+        }
         if (transport === undefined) {
           transport = await this.#hooks.transport(this.#sink);
           opened(transport);

@@ -31,8 +31,10 @@ export class Receiver {
       this.requests++;
       const body = Buffer.concat(chunks).toString('utf8');
       const answer = (): void => {
-        if (this.status !== 200) {
-          res.writeHead(this.status).end();
+        // Until the test knows the secret (the creation answer can arrive after
+        // the first delivery), the receiver is "not ready": the sink retries.
+        if (this.status !== 200 || this.secret === '') {
+          res.writeHead(this.secret === '' ? 503 : this.status).end();
           return;
         }
         try {
