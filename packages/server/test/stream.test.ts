@@ -4,7 +4,7 @@
 // outage, a slow receiver, a restart), judged by what the receivers hold.
 import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { canonicalize, openCheckpoint, parseVerifierKey } from '@trailseal/format';
+import { CompactRange, canonicalize, fromHex, leafHash, openCheckpoint, parseVerifierKey, toHex } from '@trailseal/format';
 import { Receiver, contiguous, waitFor } from './support/receiver.js';
 import { freshDatabase, requirePg, type FreshDatabase } from './support/pg.js';
 import { call, createTenant, startTestService, type TestService } from './support/service.js';
@@ -76,6 +76,33 @@ function streamSuite(kind: 'sqlite' | 'postgres'): void {
     await waitFor('a checkpoint covering the events', () => r.checkpoints.some((c) => c.size >= end));
     const beat = r.checkpoints.find((c) => c.size >= end)!;
     expect(openCheckpoint(beat.checkpoint, [parseVerifierKey(t.verifierKey)]).size).toBe(beat.size);
+  });
+
+  it('a receiver checks the stream as docs/streaming.md describes: no gap, the chain, and the signed root', async () => {
+    const t = await createTenant(svc, `s9${kind[0]}`);
+    const { r, url } = await receiver();
+    await createSink(t.apiKey, r, url, { from_seq: 0 });
+    for (let i = 0; i < 3; i++) await ingest(t.apiKey, 70);
+    const end = await size(t.apiKey);
+    await waitFor('a checkpoint the receiver can check', () => contiguous(r, 0, end) && r.checkpoints.some((c) => c.size >= end));
+    const beat = r.checkpoints.find((c) => c.size >= end)!;
+    await waitFor('the records below the checkpoint', () => contiguous(r, 0, beat.size));
+    // 1. No gap: seqs 0..n-1 all held. 2. Each record's leaf hash and chain link. 3. The root of the leaves is the signed root.
+    const cp = openCheckpoint(beat.checkpoint, [parseVerifierKey(t.verifierKey)]);
+    const range = new CompactRange();
+    let prev = '0'.repeat(64);
+    for (let seq = 0; seq < cp.size; seq++) {
+      const e = r.events.get(seq)!;
+      const bytes = canonicalize(e.record);
+      expect(e.leaf_hash).toBe(toHex(leafHash(bytes)));
+      expect(e.record['prev_hash']).toBe(prev);
+      prev = createHash('sha256').update(bytes).digest('hex');
+      range.append(fromHex(e.leaf_hash));
+    }
+    expect(toHex(range.root())).toBe(toHex(cp.rootHash));
+    // A record altered in the SIEM's hands no longer fits.
+    const altered = { ...r.events.get(5)!.record, outcome: 'failure' };
+    expect(toHex(leafHash(canonicalize(altered)))).not.toBe(r.events.get(5)!.leaf_hash);
   });
 
   it('a receiver down for a while gets every event after it recovers, in seq order, none lost', async () => {
