@@ -5,6 +5,7 @@
 // registry. Every error response is built from a list of registry codes and
 // grouped by the status the registry gives each code, so a response can never
 // name a code under the wrong status (building the document throws instead).
+import { SINK_KIND_SPECS } from '../stream/kinds.js';
 import {
   FILTER_MAX_VALUES,
   ACTOR_TYPES,
@@ -899,8 +900,8 @@ function buildDocument(): Json {
           required: ['name', 'kind', 'config'],
           properties: {
             name: { type: 'string', minLength: 1, maxLength: 128 },
-            kind: { type: 'string', enum: ['webhook'] },
-            config: { type: 'object', description: 'Per kind (docs/streaming.md). webhook: {url (http or https, without credentials), timeout_ms (100 to 120000)}.' },
+            kind: { type: 'string', enum: Object.keys(SINK_KIND_SPECS) },
+            config: { type: 'object', description: 'Per kind (docs/streaming.md and docs/streaming-*.md). webhook: {url (http or https, without credentials), timeout_ms (100 to 120000)}.' },
             secret: { type: 'string', minLength: 1, maxLength: 4096, description: 'For kinds whose receiver issued a token (not webhook: the service makes its signing secret).' },
             format: { type: 'string', enum: ['json', 'ocsf', 'cef'], description: 'Default json.' },
             filter: { $ref: '#/components/schemas/ExportRequest/properties/filter' },
@@ -911,7 +912,7 @@ function buildDocument(): Json {
           {
             id: { type: 'string', pattern: '^snk_[0-9a-f]{16}$' },
             name: { type: 'string' },
-            kind: { type: 'string', enum: ['webhook'] },
+            kind: { type: 'string', enum: Object.keys(SINK_KIND_SPECS) },
             config: { type: 'object' },
             filter: { type: 'object' },
             format: { type: 'string', enum: ['json', 'ocsf', 'cef'] },
