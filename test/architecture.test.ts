@@ -3,7 +3,8 @@
 //   @trailseal/format  -> @noble/* only; no host modules (except src/node/)
 //   @trailseal/verify  -> @trailseal/format only; no host modules
 //   @trailseal/client  -> nothing; no host modules (fetch only: runs in browsers)
-//   @trailseal/server  -> format, client, node:*, fastify, better-sqlite3, pg
+//   @trailseal/server  -> format, client, node:*, fastify, better-sqlite3, pg,
+//                         @nats-io/transport-node + @nats-io/jetstream (the nats sink)
 //                         (never verify: the service does not grade its own evidence)
 //   @trailseal/verify-cli (the trailseal-verify command) -> format, verify, node:*
 //   @trailseal/verify-web -> format, verify (the browser page runs the same code)
@@ -40,8 +41,8 @@ const packages = [
 const server = {
   name: '@trailseal/server',
   dir: 'packages/server/src',
-  allowed: [/^node:/, /^@trailseal\/(format|client)$/, /^fastify$/, /^better-sqlite3$/, /^pg$/],
-  deps: ['@trailseal/client', '@trailseal/format', 'better-sqlite3', 'fastify', 'pg'],
+  allowed: [/^node:/, /^@trailseal\/(format|client)$/, /^fastify$/, /^better-sqlite3$/, /^pg$/, /^@nats-io\/(transport-node|jetstream)$/],
+  deps: ['@nats-io/jetstream', '@nats-io/transport-node', '@trailseal/client', '@trailseal/format', 'better-sqlite3', 'fastify', 'pg'],
 };
 
 const tools = [

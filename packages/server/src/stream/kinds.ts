@@ -3,7 +3,9 @@
 // added by writing its transport module and registering it here.
 import type { StreamFormat } from './formats.js';
 import type { DeliveryBatch, Transport } from './engine.js';
+import { syslogKind } from './syslog.js';
 import { webhookKind } from './webhook.js';
+import { natsKind } from './nats.js';
 
 export interface TransportContext {
   readonly format: StreamFormat;
@@ -30,6 +32,6 @@ export interface SinkKindSpec {
 export const SINK_KIND_SPECS: Readonly<Record<string, SinkKindSpec>> = {
   webhook: webhookKind,
   // splunk and sumo: stream/collectors.ts
-  // syslog: stream/syslog.ts
-  // nats: stream/nats.ts
+  syslog: syslogKind,
+  nats: natsKind,
 };
