@@ -16,7 +16,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { exportBundle, loadConfig, startService } from '@trailseal/server';
 import { richEvent } from '../test-support/events.js';
-import { isMain, printTable, result, type BenchResult } from './measure.js';
+import { isMain, listeningUrl, printTable, result, type BenchResult } from './measure.js';
 
 const CLI = fileURLToPath(new URL('../../../packages/server/dist/cli/main.js', import.meta.url));
 const CHILD = fileURLToPath(new URL('./bundle-verify.js', import.meta.url));
@@ -59,20 +59,7 @@ async function serve(dir: string): Promise<{ url: string; peakRssMb: () => numbe
     env: { ...process.env, TRAILSEAL_ROOT_KEY: ROOT_KEY },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  let out = '';
-  const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`the service did not start: ${out}`)), 30_000);
-    const seen = (d: Buffer): void => {
-      out += d.toString();
-      const m = /listening at (http:\/\/\S+)/.exec(out);
-      if (m !== null) {
-        clearTimeout(timer);
-        resolve(m[1]!);
-      }
-    };
-    child.stdout!.on('data', seen);
-    child.stderr!.on('data', seen);
-  });
+  const url = await listeningUrl(child);
   return {
     url,
     peakRssMb: () => peakRssMb(child.pid!),

@@ -2,6 +2,7 @@
 // noisy, so every figure is a median of short samples, and a figure and its
 // baseline are sampled interleaved: a neighbour's burst slows both alike and
 // the ratio stays meaningful.
+import type { ChildProcess } from 'node:child_process';
 import { performance } from 'node:perf_hooks';
 import { pathToFileURL } from 'node:url';
 
@@ -80,4 +81,22 @@ export function printTable(title: string, rows: readonly BenchResult[]): void {
 /** True when the module at `url` is the program's entry point. */
 export function isMain(url: string): boolean {
   return process.argv[1] !== undefined && url === pathToFileURL(process.argv[1]).href;
+}
+
+/** The URL a `trailseal serve` child prints once it listens (stdout or stderr piped); rejects after 30 s. */
+export function listeningUrl(child: ChildProcess): Promise<string> {
+  return new Promise<string>((resolve, reject) => {
+    let out = '';
+    const timer = setTimeout(() => reject(new Error(`the service did not start: ${out}`)), 30_000);
+    const seen = (d: Buffer): void => {
+      out += d.toString();
+      const m = /listening at (http:\/\/\S+)/.exec(out);
+      if (m !== null) {
+        clearTimeout(timer);
+        resolve(m[1]!);
+      }
+    };
+    child.stdout?.on('data', seen);
+    child.stderr?.on('data', seen);
+  });
 }

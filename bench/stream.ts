@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { isMain } from './measure.js';
+import { isMain, listeningUrl } from './measure.js';
 
 const CLI = fileURLToPath(new URL('../../../packages/server/dist/cli/main.js', import.meta.url));
 const ROOT_KEY = 'b'.repeat(64);
@@ -56,20 +56,7 @@ export async function benchStream(seconds = 10): Promise<void> {
   const tenant = JSON.parse(await run(['tenant', 'create', 'bench', '--json', '--data', dir], env)) as { apiKey: string };
   const child = spawn(process.execPath, [CLI, 'serve', '--data', dir, '--port', '0', '--log-level', 'warn', '--sink-heartbeat-ms', '0'], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   try {
-    const url = await new Promise<string>((resolve, reject) => {
-      let out = '';
-      const timer = setTimeout(() => reject(new Error(`the service did not start: ${out}`)), 30_000);
-      const seen = (d: Buffer): void => {
-        out += d.toString();
-        const m = /listening at (http:\/\/\S+)/.exec(out);
-        if (m !== null) {
-          clearTimeout(timer);
-          resolve(m[1]!);
-        }
-      };
-      child.stdout!.on('data', seen);
-      child.stderr!.on('data', seen);
-    });
+    const url = await listeningUrl(child);
     const agent = new http.Agent({ keepAlive: true, maxSockets: 16 });
     const post = (target: string, body: string, token?: string): Promise<number> =>
       new Promise((resolve, reject) => {
