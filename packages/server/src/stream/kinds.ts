@@ -31,7 +31,7 @@ export interface SinkKindSpec {
 
 export const SINK_KIND_SPECS: Readonly<Record<string, SinkKindSpec>> = {
   webhook: webhookKind,
-  // splunk and sumo: stream/collectors.ts
+  // splunk and sumo: not built yet
   syslog: syslogKind,
   nats: natsKind,
 };
