@@ -5,6 +5,7 @@ import type { StreamFormat } from './formats.js';
 import type { DeliveryBatch, Transport } from './engine.js';
 import { syslogKind } from './syslog.js';
 import { webhookKind } from './webhook.js';
+import { splunkKind, sumoKind } from './collectors.js';
 import { natsKind } from './nats.js';
 
 export interface TransportContext {
@@ -31,7 +32,8 @@ export interface SinkKindSpec {
 
 export const SINK_KIND_SPECS: Readonly<Record<string, SinkKindSpec>> = {
   webhook: webhookKind,
-  // splunk and sumo: not built yet
+  splunk: splunkKind,
+  sumo: sumoKind,
   syslog: syslogKind,
   nats: natsKind,
 };
