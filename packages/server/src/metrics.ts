@@ -17,7 +17,7 @@ export class Metrics {
   queueDepth: () => number = () => 0;
   checkpointAgeSeconds: () => Map<string, number> = () => new Map();
   /** Records committed but not yet delivered, per sink this process runs. */
-  sinkLags: () => { tenant: string; sink: string; lag: number }[] = () => [];
+  sinkLags: () => { tenant: string; sink: string; lag: number; lastDeliveredSeq: number | null; failing: boolean }[] = () => [];
   readonly #sinkDelivered = new Map<string, number>();
   readonly #sinkFailures = new Map<string, number>();
 
@@ -61,7 +61,12 @@ export class Metrics {
     out.push('# HELP trailseal_checkpoint_age_seconds Seconds since the newest checkpoint this process signed or found, per tenant.', '# TYPE trailseal_checkpoint_age_seconds gauge');
     for (const [tenant, age] of [...this.checkpointAgeSeconds()].sort()) out.push(`trailseal_checkpoint_age_seconds{tenant="${tenant}"} ${age.toFixed(3)}`);
     out.push('# HELP trailseal_sink_lag_records Committed records a sink has not delivered yet.', '# TYPE trailseal_sink_lag_records gauge');
-    for (const l of this.sinkLags()) out.push(`trailseal_sink_lag_records{tenant="${l.tenant}",sink="${l.sink}"} ${l.lag}`);
+    const sinks = this.sinkLags();
+    for (const l of sinks) out.push(`trailseal_sink_lag_records{tenant="${l.tenant}",sink="${l.sink}"} ${l.lag}`);
+    out.push('# HELP trailseal_sink_last_delivered_seq The seq of the last record a sink delivered (-1: none yet by this process).', '# TYPE trailseal_sink_last_delivered_seq gauge');
+    for (const l of sinks) out.push(`trailseal_sink_last_delivered_seq{tenant="${l.tenant}",sink="${l.sink}"} ${l.lastDeliveredSeq ?? -1}`);
+    out.push('# HELP trailseal_sink_failing Whether a sink\'s last delivery attempt failed (1) or not (0).', '# TYPE trailseal_sink_failing gauge');
+    for (const l of sinks) out.push(`trailseal_sink_failing{tenant="${l.tenant}",sink="${l.sink}"} ${l.failing ? 1 : 0}`);
     out.push('# HELP trailseal_sink_delivered_total Records a sink delivered and its receiver acknowledged.', '# TYPE trailseal_sink_delivered_total counter');
     for (const [k, n] of [...this.#sinkDelivered].sort()) out.push(`trailseal_sink_delivered_total{${k}} ${n}`);
     out.push('# HELP trailseal_sink_failures_total Failed delivery attempts (each retried).', '# TYPE trailseal_sink_failures_total counter');

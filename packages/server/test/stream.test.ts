@@ -125,6 +125,8 @@ function streamSuite(kind: 'sqlite' | 'postgres'): void {
     await waitFor('the error to clear', async () => (await call(svc.url, 'GET', `/v1/sinks/${sink.id}`, { token: t.apiKey })).json<{ health: { lastError: string | null } }>().health.lastError === null);
     const metrics = (await call(svc.url, 'GET', '/metrics')).text;
     expect(metrics).toMatch(new RegExp(`trailseal_sink_failures_total\\{tenant="${t.id}",sink="${sink.id}"\\} [1-9]`));
+    expect(metrics).toMatch(new RegExp(`trailseal_sink_last_delivered_seq\\{tenant="${t.id}",sink="${sink.id}"\\} ${end - 1}\\n`));
+    expect(metrics).toMatch(new RegExp(`trailseal_sink_failing\\{tenant="${t.id}",sink="${sink.id}"\\} 0\\n`));
   });
 
   it('a slow receiver holds back neither ingest nor another sink', async () => {

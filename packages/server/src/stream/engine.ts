@@ -167,8 +167,8 @@ export class DeliveryEngine {
   }
 
   /** Lag of every sink this process runs, for /metrics. */
-  lags(): { tenant: string; sink: string; lag: number }[] {
-    return [...this.#runners.values()].map((r) => ({ tenant: r.tenant, sink: r.id, lag: r.lag }));
+  lags(): { tenant: string; sink: string; lag: number; lastDeliveredSeq: number | null; failing: boolean }[] {
+    return [...this.#runners.values()].map((r) => ({ tenant: r.tenant, sink: r.id, lag: r.lag, lastDeliveredSeq: r.lastDeliveredSeq, failing: r.failingSince !== undefined }));
   }
 
   async #drop(id: string): Promise<void> {
