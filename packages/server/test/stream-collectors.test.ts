@@ -13,7 +13,7 @@ import { call, createTenant, startTestService, type TestService } from './suppor
 
 interface HecEvent {
   event: Record<string, unknown>;
-  time: string;
+  time: number;
   sourcetype: string;
   source: string;
   index?: string;
@@ -42,9 +42,12 @@ function objects(body: string): unknown[] {
 class Hec {
   readonly token = 'a1b2c3d4-0000-4000-8000-00000000cafe';
   readonly events: HecEvent[] = [];
-  readonly pending = new Map<number, HecEvent[]>();
+  readonly pending = new Map<number, { events: HecEvent[]; at: number }>();
+  /** Whether the indexers get to anything; when they do, a batch is indexed `ackDelayMs` after it came. */
   acked = true;
+  ackDelayMs = 100;
   busy = false;
+  tokensSeen = new Set<string>();
   #nextAck = 0;
   readonly #server = http.createServer((req, res) => {
     const chunks: Buffer[] = [];
@@ -53,16 +56,22 @@ class Hec {
       const reply = (status: number, body: Record<string, unknown>): void => void res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
       // Splunk docs, "Troubleshoot HTTP Event Collector": 401 code 2 token required, 403 code 4 invalid token.
       const auth = req.headers.authorization;
+      if (auth !== undefined) this.tokensSeen.add(auth);
       if (auth === undefined) return reply(401, { text: 'Token is required', code: 2 });
       if (auth !== `Splunk ${this.token}`) return reply(403, { text: 'Invalid token', code: 4 });
       const channel = req.headers['x-splunk-request-channel'];
+      // Splunk docs, "About HTTP Event Collector Indexer Acknowledgment": the
+      // ack endpoint takes {"acks":[ids]} on the request's channel and answers
+      // {"acks":{"<id>":true|false}}.
       if (req.url === '/services/collector/ack') {
+        if (channel === undefined) return reply(400, { text: 'Data channel is missing', code: 10 });
         const ids = (JSON.parse(Buffer.concat(chunks).toString('utf8')) as { acks: number[] }).acks;
         const acks: Record<string, boolean> = {};
         for (const id of ids) {
-          const done = this.acked && this.pending.has(id);
+          const p = this.pending.get(id);
+          const done = this.acked && p !== undefined && Date.now() - p.at >= this.ackDelayMs;
           if (done) {
-            this.events.push(...this.pending.get(id)!);
+            this.events.push(...p.events);
             this.pending.delete(id);
           }
           acks[String(id)] = done;
@@ -76,7 +85,7 @@ class Hec {
       if (this.ackOn) {
         if (channel === undefined) return reply(400, { text: 'Data channel is missing', code: 10 });
         const id = this.#nextAck++;
-        this.pending.set(id, events);
+        this.pending.set(id, { events, at: Date.now() });
         return reply(200, { text: 'Success', code: 0, ackId: id });
       }
       this.events.push(...events);
@@ -94,6 +103,38 @@ class Hec {
     this.#server.closeAllConnections();
     await new Promise<void>((r) => this.#server.close(() => r()));
   }
+}
+
+/** A Sumo Logic HTTP source: POSTs to its unique URL, one message a line, 200 when received. */
+class Sumo {
+  readonly code = 'ZaVnC4dhaV3uTKlva';
+  readonly lines: { body: string; headers: http.IncomingHttpHeaders }[] = [];
+  readonly #server = http.createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      // An unknown source code is not found (the URL is the credential).
+      if (req.method !== 'POST' || req.url !== `/receiver/v1/http/${this.code}`) return void res.writeHead(404).end();
+      for (const l of Buffer.concat(chunks).toString('utf8').split('\n')) if (l !== '') this.lines.push({ body: l, headers: req.headers });
+      res.writeHead(200).end();
+    });
+  });
+
+  async start(): Promise<string> {
+    await new Promise<void>((r) => this.#server.listen(0, '127.0.0.1', r));
+    return `http://127.0.0.1:${(this.#server.address() as AddressInfo).port}/receiver/v1/http/${this.code}`;
+  }
+
+  async stop(): Promise<void> {
+    this.#server.closeAllConnections();
+    await new Promise<void>((r) => this.#server.close(() => r()));
+  }
+}
+
+interface Health {
+  cursor: number;
+  lag: number;
+  lastError: string | null;
 }
 
 describe('HTTP collector sinks', () => {
@@ -114,93 +155,137 @@ describe('HTTP collector sinks', () => {
     expect((await call(svc.url, 'POST', '/v1/events', { token: apiKey, body: JSON.stringify(events) })).status).toBe(201);
   };
   const size = async (apiKey: string): Promise<number> => (await call(svc.url, 'GET', '/v1/log', { token: apiKey })).json<{ size: number }>().size;
+  const health = async (apiKey: string, id: string): Promise<Health> => (await call(svc.url, 'GET', `/v1/sinks/${id}`, { token: apiKey })).json<{ health: Health }>().health;
   const leaf = (bytes: string): string => createHash('sha256').update(Buffer.of(0)).update(bytes).digest('hex');
-
-  it('Splunk HEC: every record with its integrity fields, the token sent, a 503 retried, a heartbeat', async () => {
-    const t = await createTenant(svc, 'hec');
-    const hec = new Hec(false);
-    const url = await hec.start();
-    stops.push(() => hec.stop());
-    hec.busy = true;
-    const res = await call(svc.url, 'POST', '/v1/sinks', { token: t.apiKey, body: JSON.stringify({ name: 'splunk', kind: 'splunk', config: { url, index: 'audit' }, secret: hec.token, from_seq: 0 }) });
+  const hec = async (ackOn: boolean): Promise<{ h: Hec; url: string }> => {
+    const h = new Hec(ackOn);
+    const url = await h.start();
+    stops.push(() => h.stop());
+    return { h, url };
+  };
+  const createSink = async (apiKey: string, body: Record<string, unknown>): Promise<{ id: string; config: Record<string, unknown> }> => {
+    const res = await call(svc.url, 'POST', '/v1/sinks', { token: apiKey, body: JSON.stringify({ name: 'siem', from_seq: 0, ...body }) });
     expect(res.status, res.text).toBe(201);
     expect(res.json()).not.toHaveProperty('secret');
+    return res.json<{ sink: { id: string; config: Record<string, unknown> } }>().sink;
+  };
+
+  it('Splunk HEC: every record in seq order with its integrity fields, the token sent, a 503 retried, a heartbeat', async () => {
+    const t = await createTenant(svc, 'hec');
+    const { h, url } = await hec(false);
+    h.busy = true;
+    const sink = await createSink(t.apiKey, { kind: 'splunk', config: { url, index: 'audit' }, secret: h.token });
     await ingest(t.apiKey, 60);
-    await new Promise((r) => setTimeout(r, 300));
-    expect(hec.events).toEqual([]);
-    hec.busy = false;
+    await waitFor('the busy answer reported', async () => /HTTP 503 \(code 9: Server is busy\)/.test((await health(t.apiKey, sink.id)).lastError ?? ''));
+    expect(h.events).toEqual([]);
+    expect((await health(t.apiKey, sink.id)).cursor).toBe(0);
+    h.busy = false;
     const end = await size(t.apiKey);
-    await waitFor('every record', () => new Set(hec.events.filter((e) => e.sourcetype === 'trailseal:json').map((e) => e.fields['seq'])).size >= end);
-    const records = hec.events.filter((e) => e.sourcetype === 'trailseal:json');
-    const seqs = records.map((e) => Number(e.fields['seq']));
-    expect(seqs.slice(0, end)).toEqual(Array.from({ length: end }, (_, i) => i));
-    for (const e of records.slice(0, 3).concat(records.slice(-2))) {
+    const records = (): HecEvent[] => h.events.filter((e) => e.sourcetype === 'trailseal:json');
+    await waitFor('every record', () => new Set(records().map((e) => e.fields['seq'])).size >= end);
+    // Each record at least once, in seq order (a retry may repeat a batch, never reorder).
+    const seqs = records().map((e) => Number(e.fields['seq']));
+    expect(seqs.filter((s, i) => i > 0 && s < seqs[i - 1]!)).toEqual([]);
+    expect([...new Set(seqs)].slice(0, end)).toEqual(Array.from({ length: end }, (_, i) => i));
+    expect([...h.tokensSeen]).toEqual([`Splunk ${h.token}`]);
+    for (const e of records().slice(0, 3).concat(records().slice(-2))) {
       const stored = (await call(svc.url, 'GET', `/v1/events/${e.fields['seq']!}`, { token: t.apiKey })).text;
       expect(canonicalize(e.event['record'])).toBe(stored);
       expect(e.fields).toEqual({ tenant: t.id, seq: e.fields['seq'], leaf_hash: leaf(stored) });
+      expect(e.event).toMatchObject({ tenant: t.id, seq: Number(e.fields['seq']), leaf_hash: leaf(stored) });
       expect(e).toMatchObject({ index: 'audit', source: 'trailseal' });
+      expect(e.time).toBe(Date.parse(String((JSON.parse(stored) as { received_at: string }).received_at)) / 1000);
     }
-    await waitFor('a heartbeat', () => hec.events.some((e) => e.sourcetype === 'trailseal:checkpoint'));
+    await waitFor('a heartbeat', () => h.events.some((e) => e.sourcetype === 'trailseal:checkpoint'));
+    const beat = h.events.find((e) => e.sourcetype === 'trailseal:checkpoint')!;
+    expect(beat.event).toMatchObject({ type: 'trailseal.checkpoint', tenant: t.id, origin: expect.any(String), size: expect.any(Number), checkpoint: expect.stringContaining('\n\n') });
+    expect(beat.fields).toEqual({ tenant: t.id });
   });
 
   it('Splunk HEC with indexer acknowledgement: the cursor moves only once the batch is indexed', async () => {
     const t = await createTenant(svc, 'hecack');
-    const hec = new Hec(true);
-    const url = await hec.start();
-    stops.push(() => hec.stop());
-    hec.acked = false;
-    const res = await call(svc.url, 'POST', '/v1/sinks', { token: t.apiKey, body: JSON.stringify({ name: 'splunk', kind: 'splunk', config: { url, ack: true, timeout_ms: 500 }, secret: hec.token, from_seq: 0 }) });
-    expect(res.status, res.text).toBe(201);
-    const sink = res.json<{ sink: { id: string; config: { channel: string } } }>().sink;
-    expect(sink.config.channel).toMatch(/^[0-9a-f-]{36}$/);
+    const { h, url } = await hec(true);
+    h.acked = false;
+    const sink = await createSink(t.apiKey, { kind: 'splunk', config: { url, ack: true, timeout_ms: 500 }, secret: h.token, format: 'ocsf' });
+    expect(sink.config['channel']).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[0-9a-f]{4}-[0-9a-f]{12}$/);
     await ingest(t.apiKey, 20);
-    await waitFor('a batch waiting for its acknowledgement', () => hec.pending.size > 0);
-    const health = (await call(svc.url, 'GET', `/v1/sinks/${sink.id}`, { token: t.apiKey })).json<{ health: { cursor: number; lag: number } }>().health;
-    expect(health.cursor).toBe(0);
-    expect(health.lag).toBeGreaterThan(0);
-    hec.acked = true;
+    await waitFor('a batch waiting for its acknowledgement', () => h.pending.size > 0);
+    // Received but not indexed: not delivered. The poll times out and the batch goes again.
+    await waitFor('the unacknowledged batch reported', async () => /not indexed within 500 ms/.test((await health(t.apiKey, sink.id)).lastError ?? ''));
+    const held = await health(t.apiKey, sink.id);
+    expect(held.cursor).toBe(0);
+    expect(held.lag).toBeGreaterThan(0);
+    expect(h.events).toEqual([]);
+    h.acked = true;
     const end = await size(t.apiKey);
-    await waitFor('the acknowledged records', async () => (await call(svc.url, 'GET', `/v1/sinks/${sink.id}`, { token: t.apiKey })).json<{ health: { lag: number } }>().health.lag === 0);
-    const seqs = new Set(hec.events.filter((e) => e.sourcetype === 'trailseal:json').map((e) => Number(e.fields['seq'])));
+    await waitFor('the acknowledged records', async () => (await health(t.apiKey, sink.id)).lag === 0);
+    const seqs = new Set(h.events.filter((e) => e.sourcetype === 'trailseal:ocsf').map((e) => Number(e.fields['seq'])));
     for (let s = 0; s < end; s++) expect(seqs.has(s)).toBe(true);
+    const e = h.events.find((x) => x.sourcetype === 'trailseal:ocsf')!;
+    expect(e.event).toMatchObject({ metadata: { tenant_uid: t.id, version: '1.8.0' } });
   });
 
-  it('Sumo Logic: the source URL is the secret, one event a line with the tenant field', async () => {
+  it('Splunk HEC errors are reported with their code and text: a bad token, a missing channel', async () => {
+    const t = await createTenant(svc, 'hecerr');
+    const { h, url } = await hec(true);
+    const wrong = await createSink(t.apiKey, { kind: 'splunk', config: { url, ack: true }, secret: 'not-the-token', format: 'cef' });
+    // Acknowledgement on at the collector but not in the sink: no channel sent.
+    const noChannel = await createSink(t.apiKey, { kind: 'splunk', config: { url }, secret: h.token });
+    await waitFor('both errors', async () => (await health(t.apiKey, wrong.id)).lastError !== null && (await health(t.apiKey, noChannel.id)).lastError !== null);
+    expect((await health(t.apiKey, wrong.id)).lastError).toMatch(/HTTP 403 \(code 4: Invalid token\)/);
+    expect((await health(t.apiKey, noChannel.id)).lastError).toMatch(/HTTP 400 \(code 10: Data channel is missing\)/);
+    expect(h.events).toEqual([]);
+    expect(h.pending.size).toBe(0);
+  });
+
+  it('Sumo Logic: the source URL is the secret, one event a line with the metadata headers, a heartbeat', async () => {
     const t = await createTenant(svc, 'sumo');
-    const lines: { body: string; headers: http.IncomingHttpHeaders }[] = [];
-    const server = http.createServer((req, res) => {
-      const chunks: Buffer[] = [];
-      req.on('data', (c: Buffer) => chunks.push(c));
-      req.on('end', () => {
-        if (req.url !== '/receiver/v1/http/ZaVnC4dhaV3uTKlva') return void res.writeHead(404).end();
-        for (const l of Buffer.concat(chunks).toString('utf8').split('\n')) lines.push({ body: l, headers: req.headers });
-        res.writeHead(200).end();
-      });
-    });
-    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-    stops.push(async () => void server.close());
-    const source = `http://127.0.0.1:${(server.address() as AddressInfo).port}/receiver/v1/http/ZaVnC4dhaV3uTKlva`;
-    const res = await call(svc.url, 'POST', '/v1/sinks', { token: t.apiKey, body: JSON.stringify({ name: 'sumo', kind: 'sumo', config: { category: 'audit/trailseal' }, format: 'cef', secret: source, from_seq: 0 }) });
-    expect(res.status, res.text).toBe(201);
-    expect(JSON.stringify(res.json())).not.toContain('ZaVnC4dhaV3uTKlva');
+    const sumo = new Sumo();
+    const source = await sumo.start();
+    stops.push(() => sumo.stop());
+    const sink = await createSink(t.apiKey, { kind: 'sumo', config: { category: 'audit/trailseal', name: 'trailseal', host: 'log.example', fields: { env: 'prod' } }, format: 'cef', secret: source });
+    const shown = JSON.stringify((await call(svc.url, 'GET', `/v1/sinks/${sink.id}`, { token: t.apiKey })).json());
+    expect(shown).not.toContain(sumo.code);
     await ingest(t.apiKey, 30);
     const end = await size(t.apiKey);
-    await waitFor('every record', () => lines.filter((l) => l.body.startsWith('CEF:0|')).length >= end);
-    const cef = lines.filter((l) => l.body.startsWith('CEF:0|'));
-    expect(cef[0]!.headers['x-sumo-category']).toBe('audit/trailseal');
-    expect(cef[0]!.headers['x-sumo-fields']).toBe(`tenant=${t.id}`);
+    await waitFor('every record', () => sumo.lines.filter((l) => l.body.startsWith('CEF:0|')).length >= end);
+    const cef = sumo.lines.filter((l) => l.body.startsWith('CEF:0|'));
+    expect(cef[0]!.headers).toMatchObject({ 'x-sumo-category': 'audit/trailseal', 'x-sumo-name': 'trailseal', 'x-sumo-host': 'log.example', 'x-sumo-fields': `tenant=${t.id},env=prod` });
     expect(cef.map((l) => Number(/ cn1=(\d+)/.exec(l.body)?.[1])).slice(0, end)).toEqual(Array.from({ length: end }, (_, i) => i));
+    for (const seq of [0, end - 1]) {
+      const stored = (await call(svc.url, 'GET', `/v1/events/${seq}`, { token: t.apiKey })).text;
+      expect(cef[seq]!.body).toContain(leaf(stored));
+    }
+    await waitFor('a heartbeat', () => sumo.lines.some((l) => l.body.startsWith('{"checkpoint"')));
+    const beat = JSON.parse(sumo.lines.find((l) => l.body.startsWith('{"checkpoint"'))!.body) as Record<string, unknown>;
+    expect(beat).toMatchObject({ type: 'trailseal.checkpoint', tenant: t.id, size: expect.any(Number) });
+  });
+
+  it('Sumo Logic: a source URL that is not https shows as the sink error, without the URL', async () => {
+    const t = await createTenant(svc, 'sumobad');
+    const sink = await createSink(t.apiKey, { kind: 'sumo', config: {}, secret: 'http://collectors.example/receiver/v1/http/SECRETCODE' });
+    await waitFor('the error', async () => (await health(t.apiKey, sink.id)).lastError !== null);
+    const { lastError } = await health(t.apiKey, sink.id);
+    expect(lastError).toMatch(/must be https/);
+    expect(lastError).not.toContain('SECRETCODE');
   });
 
   it('refuses bad settings naming the field, and a missing or unwanted secret', async () => {
     const t = await createTenant(svc, 'collbad');
     for (const [body, field] of [
       [{ name: 'x', kind: 'splunk', config: { url: 'ftp://x' }, secret: 's' }, 'config.url'],
+      [{ name: 'x', kind: 'splunk', config: { url: 'https://u:p@x.example' }, secret: 's' }, 'config.url'],
+      [{ name: 'x', kind: 'splunk', config: {}, secret: 's' }, 'config.url'],
       [{ name: 'x', kind: 'splunk', config: { url: 'https://x.example', ack: 'yes' }, secret: 's' }, 'config.ack'],
       [{ name: 'x', kind: 'splunk', config: { url: 'https://x.example', channel: 'nope' }, secret: 's' }, 'config.channel'],
+      [{ name: 'x', kind: 'splunk', config: { url: 'https://x.example', index: '' }, secret: 's' }, 'config.index'],
+      [{ name: 'x', kind: 'splunk', config: { url: 'https://x.example', timeout_ms: 5 }, secret: 's' }, 'config.timeout_ms'],
       [{ name: 'x', kind: 'splunk', config: { url: 'https://x.example', colour: 'red' }, secret: 's' }, 'config.colour'],
       [{ name: 'x', kind: 'splunk', config: { url: 'https://x.example' } }, 'secret'],
       [{ name: 'x', kind: 'sumo', config: { category: 'a\nb' }, secret: 'https://x.example/r' }, 'config.category'],
+      [{ name: 'x', kind: 'sumo', config: { fields: { 'a,b': 'c' } }, secret: 'https://x.example/r' }, 'config.fields'],
+      [{ name: 'x', kind: 'sumo', config: { fields: { env: 'a=b' } }, secret: 'https://x.example/r' }, 'config.fields'],
+      [{ name: 'x', kind: 'sumo', config: { url: 'https://x.example/r' }, secret: 'https://x.example/r' }, 'config.url'],
       [{ name: 'x', kind: 'sumo', config: {} }, 'secret'],
       [{ name: 'x', kind: 'webhook', config: { url: 'https://x.example' }, secret: 's' }, 'secret'],
     ] as const) {
