@@ -113,6 +113,8 @@ export interface PreparedExport {
   readonly request: ExportRequest;
   /** Records known to be exported (undefined for a filter). */
   readonly expected: number | undefined;
+  /** Size of the since_checkpoint, opened and checked against this log's keys. */
+  readonly sinceSize: number | undefined;
 }
 
 /** The audit record's `log` member: what was exported, in bounded, validated values. */
@@ -140,6 +142,7 @@ export async function prepareExport(svc: LogService, tenant: string, req: Export
     selection = req.fromSeq === undefined && req.toSeq === undefined ? { type: 'all' } : { type: 'seq', from_seq: begin, to_seq: end };
   }
   if (req.filter !== undefined) selection = { type: 'filter', filter: req.filter, from_seq: begin, to_seq: end };
+  let sinceSize: number | undefined;
   if (req.sinceCheckpoint !== undefined) {
     const head = await svc.store.getHead(tenant);
     const verifiers = Array.from({ length: (head?.signingGeneration ?? 0) + 1 }, (_, g) => parseVerifierKey(w.verifierKeyAt(g)));
@@ -150,8 +153,9 @@ export async function prepareExport(svc: LogService, tenant: string, req: Export
       throw bad('since_checkpoint', `is not a checkpoint of this log: ${(e as Error).message}`);
     }
     if (size > n) throw bad('since_checkpoint', `is of size ${size}, larger than the log (${n})`);
+    sinceSize = size;
   }
-  return { tenant, origin: w.tenant.origin, selection, begin, end, checkpoint: cp, request: req, expected: req.filter === undefined ? end - begin : undefined };
+  return { tenant, origin: w.tenant.origin, selection, begin, end, checkpoint: cp, request: req, expected: req.filter === undefined ? end - begin : undefined, sinceSize };
 }
 
 /** Seqs of the genesis record and the signing-key rotations below `size`, found once per process and extended incrementally. */
@@ -274,12 +278,9 @@ async function* streamBundle(svc: LogService, p: PreparedExport, exportSeq: numb
     }
     extra.tree = { left: b64(await nodes(rangeNodes(0, left))), right: b64(await nodes(rangeNodes(right, n))) };
   }
-  if (p.request.sinceCheckpoint !== undefined) {
-    const head = await store.getHead(p.tenant);
-    const verifiers = Array.from({ length: (head?.signingGeneration ?? 0) + 1 }, (_, g) => parseVerifierKey(w.verifierKeyAt(g)));
-    const since = openCheckpoint(p.request.sinceCheckpoint, verifiers, p.origin);
-    // Equal sizes need no hashes: the verifier compares the roots.
-    extra.consistency = { checkpoint: p.request.sinceCheckpoint, proof: since.size === n ? [] : b64(await consistencyProofAsync({ getNodes: nodes }, since.size, n)) };
+  if (p.request.sinceCheckpoint !== undefined && p.sinceSize !== undefined) {
+    // Opened and checked by prepareExport. Equal sizes need no hashes: the verifier compares the roots.
+    extra.consistency = { checkpoint: p.request.sinceCheckpoint, proof: p.sinceSize === n ? [] : b64(await consistencyProofAsync({ getNodes: nodes }, p.sinceSize, n)) };
   }
   if (disclose) extra.mac_keys = [...macKeyIds].sort().map((id) => ({ id, key: toBase64(w.macKeyById(id)) }));
 
