@@ -6,44 +6,22 @@
 // Indexer Acknowledgment": without it a 200 means the event looked valid,
 // sent before it enters the processing pipeline, so received, not indexed).
 import { randomUUID } from 'node:crypto';
-import { TrailsealError, canonicalize } from '@trailseal/format';
+import { TrailsealError } from '@trailseal/format';
 import type { DeliveryBatch, Heartbeat, Transport } from './engine.js';
 import type { SinkKindSpec, TransportContext } from './kinds.js';
+import { checkpointJson, configError, configObject, httpUrlSetting, postWithTimeout, timeoutSetting } from './settings.js';
 
-function bad(field: string, message: string): TrailsealError {
-  return new TrailsealError('QUERY_INVALID', `config.${field} ${message}`, { field: `config.${field}` });
-}
-
-function object(v: unknown, members: readonly string[]): Record<string, unknown> {
-  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw bad(members[0]!, 'is required: config must be an object');
-  const c = v as Record<string, unknown>;
-  for (const k of Object.keys(c)) if (!members.includes(k)) throw bad(k, `is not a setting of this kind (${members.join(', ')})`);
-  return c;
-}
-
+/** The base URL of a collector: no credentials, query or fragment. */
 function httpUrl(v: unknown, field: string): string {
-  let u: URL;
-  try {
-    u = new URL(String(v));
-  } catch {
-    throw bad(field, 'must be an absolute http or https URL');
-  }
-  if (typeof v !== 'string' || (u.protocol !== 'https:' && u.protocol !== 'http:') || u.username !== '' || u.password !== '') throw bad(field, 'must be an absolute http or https URL without credentials');
-  if (u.search !== '' || u.hash !== '') throw bad(field, 'must be the base URL of the collector, without a query or fragment');
+  const u = httpUrlSetting(v, field);
+  if (u.search !== '' || u.hash !== '') throw configError(field, 'must be the base URL of the collector, without a query or fragment');
   return u.toString().replace(/\/+$/, '');
 }
 
 function text(c: Record<string, unknown>, k: string, max = 256): string | undefined {
   const v = c[k];
   if (v === undefined) return undefined;
-  if (typeof v !== 'string' || v.length === 0 || v.length > max || /[\r\n]/.test(v)) throw bad(k, `must be a string of 1 to ${max} characters on one line`);
-  return v;
-}
-
-function timeout(c: Record<string, unknown>): number | undefined {
-  const v = c['timeout_ms'];
-  if (v === undefined) return undefined;
-  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 100 || v > 120_000) throw bad('timeout_ms', 'must be an integer from 100 to 120000');
+  if (typeof v !== 'string' || v.length === 0 || v.length > max || /[\r\n]/.test(v)) throw configError(k, `must be a string of 1 to ${max} characters on one line`);
   return v;
 }
 
@@ -73,22 +51,6 @@ function chunks(lines: readonly string[], max = 1_000_000): string[] {
   return out;
 }
 
-async function post(url: string, headers: Record<string, string>, body: string, timeoutMs: number): Promise<{ status: number; text: string }> {
-  let res: Response;
-  try {
-    res = await fetch(url, { method: 'POST', headers, body, signal: AbortSignal.timeout(timeoutMs) });
-  } catch (e) {
-    // Only the origin is named: a Sumo Logic URL's path is its credential.
-    const cause = (e as Error).cause;
-    throw new Error(`${new URL(url).origin}: ${cause instanceof Error ? cause.message : (e as Error).message}`);
-  }
-  return { status: res.status, text: await res.text().catch(() => '') };
-}
-
-function checkpointEvent(beat: Heartbeat): string {
-  return canonicalize({ checkpoint: beat.checkpoint, origin: beat.origin, size: beat.size, tenant: beat.sink.tenant, type: 'trailseal.checkpoint' });
-}
-
 // --- Splunk HTTP Event Collector --------------------------------------------
 
 export interface SplunkConfig {
@@ -114,11 +76,11 @@ const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
  * (Splunk docs, "About HTTP Event Collector Indexer Acknowledgment").
  */
 export function parseSplunkConfig(v: unknown): SplunkConfig {
-  const c = object(v, ['url', 'index', 'source', 'sourcetype', 'host', 'ack', 'channel', 'timeout_ms']);
+  const c = configObject(v, ['url', 'index', 'source', 'sourcetype', 'host', 'ack', 'channel', 'timeout_ms'], 'splunk', 'a url');
   const ack = c['ack'];
-  if (ack !== undefined && typeof ack !== 'boolean') throw bad('ack', 'must be true or false');
+  if (ack !== undefined && typeof ack !== 'boolean') throw configError('ack', 'must be true or false');
   const channel = text(c, 'channel', 36);
-  if (channel !== undefined && !GUID.test(channel)) throw bad('channel', 'must be a GUID');
+  if (channel !== undefined && !GUID.test(channel)) throw configError('channel', 'must be a GUID');
   const out: Record<string, unknown> = { url: httpUrl(c['url'], 'url') };
   for (const k of ['index', 'source', 'sourcetype', 'host']) {
     const t = text(c, k);
@@ -127,7 +89,7 @@ export function parseSplunkConfig(v: unknown): SplunkConfig {
   if (ack !== undefined) out['ack'] = ack;
   if (ack === true) out['channel'] = channel ?? randomUUID();
   else if (channel !== undefined) out['channel'] = channel;
-  const t = timeout(c);
+  const t = timeoutSetting(c);
   if (t !== undefined) out['timeout_ms'] = t;
   return out as unknown as SplunkConfig;
 }
@@ -172,7 +134,7 @@ export class SplunkTransport implements Transport {
   }
 
   async heartbeat(beat: Heartbeat): Promise<void> {
-    await this.#send([this.#event(this.now(), checkpointEvent(beat), 'trailseal:checkpoint', { tenant: beat.sink.tenant })]);
+    await this.#send([this.#event(this.now(), checkpointJson(beat), 'trailseal:checkpoint', { tenant: beat.sink.tenant })]);
   }
 
   /** HEC takes event objects concatenated in one body ("Format events for HTTP Event Collector", batching). */
@@ -180,7 +142,7 @@ export class SplunkTransport implements Transport {
     const limit = this.c.timeout_ms ?? 10_000;
     const ackIds: number[] = [];
     for (const body of chunks(events)) {
-      const res = await post(`${this.c.url}/services/collector/event`, this.#headers(), body, limit);
+      const res = await postWithTimeout(`${this.c.url}/services/collector/event`, this.#headers(), body, limit, new URL(this.c.url).origin);
       let answer: HecAnswer = {};
       try {
         answer = JSON.parse(res.text) as HecAnswer;
@@ -208,7 +170,7 @@ export class SplunkTransport implements Transport {
     const until = this.now() + limitMs;
     const pending = new Set(ids);
     for (let wait = 50; ; wait = Math.min(wait * 2, 1000)) {
-      const res = await post(`${this.c.url}/services/collector/ack`, this.#headers(), JSON.stringify({ acks: [...pending] }), limitMs);
+      const res = await postWithTimeout(`${this.c.url}/services/collector/ack`, this.#headers(), JSON.stringify({ acks: [...pending] }), limitMs, new URL(this.c.url).origin);
       let acks: Record<string, boolean> | undefined;
       try {
         acks = (JSON.parse(res.text) as { acks?: Record<string, boolean> }).acks;
@@ -251,7 +213,7 @@ const FIELD_NAME = /^[A-Za-z0-9_]{1,255}$/;
 const FIELD_VALUE = /^[^,=\r\n]{1,255}$/;
 
 export function parseSumoConfig(v: unknown): SumoConfig {
-  const c = object(v ?? {}, ['category', 'name', 'host', 'fields', 'timeout_ms']);
+  const c = configObject(v ?? {}, ['category', 'name', 'host', 'fields', 'timeout_ms'], 'sumo', 'its settings');
   const out: Record<string, unknown> = {};
   for (const k of ['category', 'name', 'host']) {
     const t = text(c, k);
@@ -259,16 +221,16 @@ export function parseSumoConfig(v: unknown): SumoConfig {
   }
   const fields = c['fields'];
   if (fields !== undefined) {
-    if (typeof fields !== 'object' || fields === null || Array.isArray(fields)) throw bad('fields', 'must be an object of names to string values');
+    if (typeof fields !== 'object' || fields === null || Array.isArray(fields)) throw configError('fields', 'must be an object of names to string values');
     const entries = Object.entries(fields as Record<string, unknown>);
-    if (entries.length > 30) throw bad('fields', 'has at most 30 members');
+    if (entries.length > 30) throw configError('fields', 'has at most 30 members');
     for (const [k, x] of entries) {
-      if (!FIELD_NAME.test(k) || k.toLowerCase() === 'tenant') throw bad('fields', `member ${JSON.stringify(k)} must be a name of letters, digits and _ (tenant is set by the service)`);
-      if (typeof x !== 'string' || !FIELD_VALUE.test(x)) throw bad('fields', `member ${k} must be a string of 1 to 255 characters without , or =`);
+      if (!FIELD_NAME.test(k) || k.toLowerCase() === 'tenant') throw configError('fields', `member ${JSON.stringify(k)} must be a name of letters, digits and _ (tenant is set by the service)`);
+      if (typeof x !== 'string' || !FIELD_VALUE.test(x)) throw configError('fields', `member ${k} must be a string of 1 to 255 characters without , or =`);
     }
     out['fields'] = fields;
   }
-  const t = timeout(c);
+  const t = timeoutSetting(c);
   if (t !== undefined) out['timeout_ms'] = t;
   return out;
 }
@@ -324,7 +286,7 @@ export class SumoTransport implements Transport {
 
   async #send(tenant: string, lines: readonly string[]): Promise<void> {
     for (const body of chunks(lines)) {
-      const res = await post(this.#url, this.#headers(tenant), body, this.c.timeout_ms ?? 10_000);
+      const res = await postWithTimeout(this.#url, this.#headers(tenant), body, this.c.timeout_ms ?? 10_000, new URL(this.#url).origin);
       if (res.status !== 200) throw new Error(`Sumo Logic source: HTTP ${res.status}`);
     }
   }
@@ -339,7 +301,7 @@ export class SumoTransport implements Transport {
   }
 
   async heartbeat(beat: Heartbeat): Promise<void> {
-    await this.#send(beat.sink.tenant, [checkpointEvent(beat)]);
+    await this.#send(beat.sink.tenant, [checkpointJson(beat)]);
   }
 }
 

@@ -10,11 +10,11 @@
 //
 // Client: @nats-io/transport-node and @nats-io/jetstream (nats.js v3, the
 // line the NATS maintainers develop; the older `nats` package only gets fixes).
-import { TrailsealError } from '@trailseal/format';
 import { jetstream, type JetStreamClient, type JetStreamPublishOptions } from '@nats-io/jetstream';
 import { connect, headers, type MsgHdrs, type NatsConnection } from '@nats-io/transport-node';
 import type { DeliveryBatch, Heartbeat, Transport } from './engine.js';
 import type { SinkKindSpec, TransportContext } from './kinds.js';
+import { configError, configObject, timeoutSetting } from './settings.js';
 
 export interface NatsConfig {
   /** nats://host:port URLs of the cluster's servers (credentials go in the secret). */
@@ -34,44 +34,37 @@ const TOKEN_RE = /^[^\s.*>]+$/;
 /** JetStream stream names: no whitespace, `.`, wildcards or path separators (server's isValidName and file store). */
 const STREAM_RE = /^[^\s.*>/\\]{1,255}$/;
 
-function bad(field: string, message: string): TrailsealError {
-  return new TrailsealError('QUERY_INVALID', `config.${field} ${message}`, { field: `config.${field}` });
-}
-
 export function parseNatsConfig(v: unknown): NatsConfig {
-  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw bad('servers', 'is required: config must be an object with servers and subject');
-  const c = v as Record<string, unknown>;
-  for (const k of Object.keys(c)) if (!SETTINGS.includes(k)) throw bad(k, `is not a nats setting (${SETTINGS.join(', ')})`);
+  const c = configObject(v, SETTINGS, 'nats', 'servers and subject');
 
   const servers = c['servers'];
-  if (!Array.isArray(servers) || servers.length === 0 || servers.length > 16) throw bad('servers', 'must be a list of 1 to 16 nats://host:port URLs');
+  if (!Array.isArray(servers) || servers.length === 0 || servers.length > 16) throw configError('servers', 'must be a list of 1 to 16 nats://host:port URLs');
   const parsed = servers.map((s) => {
     let u: URL;
     try {
       if (typeof s !== 'string') throw new Error('not a string');
       u = new URL(s);
     } catch {
-      throw bad('servers', 'must be a list of nats://host:port URLs');
+      throw configError('servers', 'must be a list of nats://host:port URLs');
     }
     if (u.protocol !== 'nats:' || u.hostname === '' || u.username !== '' || u.password !== '' || (u.pathname !== '' && u.pathname !== '/') || u.search !== '' || u.hash !== '') {
-      throw bad('servers', 'must be nats://host:port URLs without credentials, path or query (credentials go in the secret)');
+      throw configError('servers', 'must be nats://host:port URLs without credentials, path or query (credentials go in the secret)');
     }
     return `nats://${u.host}${u.port === '' ? ':4222' : ''}`;
   });
 
   const subject = c['subject'];
-  if (typeof subject !== 'string' || subject.length === 0 || subject.length > 255) throw bad('subject', 'must be a subject of 1 to 255 characters');
+  if (typeof subject !== 'string' || subject.length === 0 || subject.length > 255) throw configError('subject', 'must be a subject of 1 to 255 characters');
   if (!subject.split('.').every((t) => TOKEN_RE.test(t))) {
-    throw bad('subject', 'must be dot-separated tokens without whitespace or wildcards (* and >); {tenant} stands for the tenant id');
+    throw configError('subject', 'must be dot-separated tokens without whitespace or wildcards (* and >); {tenant} stands for the tenant id');
   }
   const braces = subject.replaceAll('{tenant}', '');
-  if (braces.includes('{') || braces.includes('}')) throw bad('subject', 'may name only {tenant} in braces');
+  if (braces.includes('{') || braces.includes('}')) throw configError('subject', 'may name only {tenant} in braces');
 
   const stream = c['stream'];
-  if (stream !== undefined && (typeof stream !== 'string' || !STREAM_RE.test(stream))) throw bad('stream', 'must be a JetStream stream name (no whitespace, ., *, >, / or \\)');
+  if (stream !== undefined && (typeof stream !== 'string' || !STREAM_RE.test(stream))) throw configError('stream', 'must be a JetStream stream name (no whitespace, ., *, >, / or \\)');
 
-  const timeout = c['timeout_ms'];
-  if (timeout !== undefined && (typeof timeout !== 'number' || !Number.isSafeInteger(timeout) || timeout < 100 || timeout > 120_000)) throw bad('timeout_ms', 'must be an integer from 100 to 120000');
+  const timeout = timeoutSetting(c);
 
   return { servers: parsed, subject, ...(stream !== undefined ? { stream: stream as string } : {}), ...(timeout !== undefined ? { timeout_ms: timeout } : {}) };
 }

@@ -14,9 +14,10 @@ import { X509Certificate } from 'node:crypto';
 import { isIP, Socket } from 'node:net';
 import { hostname as osHostname } from 'node:os';
 import { checkServerIdentity, connect as tlsConnect, type PeerCertificate } from 'node:tls';
-import { TrailsealError, isHostname, type LogRecord } from '@trailseal/format';
+import { isHostname, type LogRecord } from '@trailseal/format';
 import type { DeliveryBatch, Heartbeat, Transport } from './engine.js';
 import type { SinkKindSpec, TransportContext } from './kinds.js';
+import { configError, configObject, timeoutSetting } from './settings.js';
 
 export interface SyslogConfig {
   readonly host: string;
@@ -136,55 +137,49 @@ function parseCa(pem: string): void {
 }
 
 export function parseSyslogConfig(v: unknown): SyslogConfig {
-  const bad = (field: string, message: string): TrailsealError => new TrailsealError('QUERY_INVALID', `config.${field} ${message}`, { field: `config.${field}` });
-  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw bad('host', 'is required: config must be an object with a host and a port');
-  const c = v as Record<string, unknown>;
-  for (const k of Object.keys(c)) if (!KEYS.includes(k)) throw bad(k, `is not a syslog setting (${KEYS.join(', ')})`);
+  const c = configObject(v, KEYS, 'syslog', 'a host and a port');
   const host = c['host'];
-  if (typeof host !== 'string' || !(isIP(host) !== 0 || isHostname(host))) throw bad('host', 'must be a hostname or an IP address');
+  if (typeof host !== 'string' || !(isIP(host) !== 0 || isHostname(host))) throw configError('host', 'must be a hostname or an IP address');
   const port = c['port'];
-  if (typeof port !== 'number' || !Number.isSafeInteger(port) || port < 1 || port > 65535) throw bad('port', 'must be an integer from 1 to 65535');
+  if (typeof port !== 'number' || !Number.isSafeInteger(port) || port < 1 || port > 65535) throw configError('port', 'must be an integer from 1 to 65535');
   const out: Record<string, unknown> = { host, port };
   const tls = c['tls'];
-  if (tls !== undefined && typeof tls !== 'boolean') throw bad('tls', 'must be true or false');
+  if (tls !== undefined && typeof tls !== 'boolean') throw configError('tls', 'must be true or false');
   if (tls !== undefined) out['tls'] = tls;
-  for (const k of ['ca', 'servername'] as const) if (c[k] !== undefined && tls !== true) throw bad(k, 'is a TLS setting: it needs tls true');
+  for (const k of ['ca', 'servername'] as const) if (c[k] !== undefined && tls !== true) throw configError(k, 'is a TLS setting: it needs tls true');
   const ca = c['ca'];
   if (ca !== undefined) {
-    if (typeof ca !== 'string' || ca.length > MAX_CA_CHARS) throw bad('ca', `must be PEM certificates of at most ${MAX_CA_CHARS} characters`);
+    if (typeof ca !== 'string' || ca.length > MAX_CA_CHARS) throw configError('ca', `must be PEM certificates of at most ${MAX_CA_CHARS} characters`);
     try {
       parseCa(ca);
     } catch (e) {
-      throw bad('ca', `must be PEM certificates (${(e as Error).message})`);
+      throw configError('ca', `must be PEM certificates (${(e as Error).message})`);
     }
     out['ca'] = ca;
   }
   const servername = c['servername'];
   if (servername !== undefined) {
-    if (typeof servername !== 'string' || !(isHostname(servername) || isIP(servername) !== 0)) throw bad('servername', 'must be a hostname or an IP address');
+    if (typeof servername !== 'string' || !(isHostname(servername) || isIP(servername) !== 0)) throw configError('servername', 'must be a hostname or an IP address');
     out['servername'] = servername;
   }
   // RFC 5424 section 6.2.5: APP-NAME is 1-48 PRINTUSASCII; 6.2.4: HOSTNAME 1-255.
   const appName = c['app_name'];
   if (appName !== undefined) {
-    if (typeof appName !== 'string' || !isPrintUsAscii(appName, 48) || appName === NIL) throw bad('app_name', 'must be 1 to 48 printable ASCII characters without spaces (RFC 5424 6.2.5)');
+    if (typeof appName !== 'string' || !isPrintUsAscii(appName, 48) || appName === NIL) throw configError('app_name', 'must be 1 to 48 printable ASCII characters without spaces (RFC 5424 6.2.5)');
     out['app_name'] = appName;
   }
   const hostname = c['hostname'];
   if (hostname !== undefined) {
-    if (typeof hostname !== 'string' || !isPrintUsAscii(hostname, 255) || hostname === NIL) throw bad('hostname', 'must be 1 to 255 printable ASCII characters without spaces (RFC 5424 6.2.4)');
+    if (typeof hostname !== 'string' || !isPrintUsAscii(hostname, 255) || hostname === NIL) throw configError('hostname', 'must be 1 to 255 printable ASCII characters without spaces (RFC 5424 6.2.4)');
     out['hostname'] = hostname;
   }
   const facility = c['facility'];
   if (facility !== undefined) {
-    if (typeof facility !== 'number' || !Number.isSafeInteger(facility) || facility < 0 || facility > 23) throw bad('facility', 'must be an integer from 0 to 23 (RFC 5424 table 1)');
+    if (typeof facility !== 'number' || !Number.isSafeInteger(facility) || facility < 0 || facility > 23) throw configError('facility', 'must be an integer from 0 to 23 (RFC 5424 table 1)');
     out['facility'] = facility;
   }
-  const timeout = c['timeout_ms'];
-  if (timeout !== undefined) {
-    if (typeof timeout !== 'number' || !Number.isSafeInteger(timeout) || timeout < 100 || timeout > 120_000) throw bad('timeout_ms', 'must be an integer from 100 to 120000');
-    out['timeout_ms'] = timeout;
-  }
+  const timeout = timeoutSetting(c);
+  if (timeout !== undefined) out['timeout_ms'] = timeout;
   return out as unknown as SyslogConfig;
 }
 

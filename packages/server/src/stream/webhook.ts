@@ -10,6 +10,7 @@ import { createHmac, randomBytes } from 'node:crypto';
 import { TrailsealError, canonicalize } from '@trailseal/format';
 import type { DeliveryBatch, Heartbeat, Transport } from './engine.js';
 import type { SinkKindSpec, TransportContext } from './kinds.js';
+import { checkpointJson, configObject, httpUrlSetting, postWithTimeout, timeoutSetting } from './settings.js';
 
 export interface WebhookConfig {
   readonly url: string;
@@ -25,21 +26,9 @@ export function newWebhookSecret(): string {
 }
 
 export function parseWebhookConfig(v: unknown): WebhookConfig {
-  const bad = (field: string, message: string): TrailsealError => new TrailsealError('QUERY_INVALID', `config.${field} ${message}`, { field: `config.${field}` });
-  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw bad('url', 'is required: config must be an object with a url');
-  const c = v as Record<string, unknown>;
-  for (const k of Object.keys(c)) if (k !== 'url' && k !== 'timeout_ms') throw bad(k, 'is not a webhook setting (url, timeout_ms)');
-  let url: URL;
-  try {
-    url = new URL(String(c['url']));
-  } catch {
-    throw bad('url', 'must be an absolute http or https URL');
-  }
-  if ((url.protocol !== 'https:' && url.protocol !== 'http:') || typeof c['url'] !== 'string' || url.username !== '' || url.password !== '') {
-    throw bad('url', 'must be an absolute http or https URL without credentials');
-  }
-  const timeout = c['timeout_ms'];
-  if (timeout !== undefined && (typeof timeout !== 'number' || !Number.isSafeInteger(timeout) || timeout < 100 || timeout > 120_000)) throw bad('timeout_ms', 'must be an integer from 100 to 120000');
+  const c = configObject(v, ['url', 'timeout_ms'], 'webhook', 'a url');
+  const url = httpUrlSetting(c['url'], 'url');
+  const timeout = timeoutSetting(c);
   return { url: url.toString(), ...(timeout !== undefined ? { timeout_ms: timeout } : {}) };
 }
 
@@ -68,26 +57,14 @@ export class WebhookTransport implements Transport {
   }
 
   async heartbeat(beat: Heartbeat): Promise<void> {
-    const body = canonicalize({ checkpoint: beat.checkpoint, origin: beat.origin, size: beat.size, tenant: beat.sink.tenant, type: 'trailseal.checkpoint' });
-    await this.#post(`ckpt_${beat.sink.tenant}_${beat.size}`, body);
+    await this.#post(`ckpt_${beat.sink.tenant}_${beat.size}`, checkpointJson(beat));
   }
 
   async #post(id: string, body: string): Promise<void> {
     const timestamp = String(Math.floor(this.now() / 1000));
     const signature = createHmac('sha256', this.#key).update(`${id}.${timestamp}.${body}`).digest('base64');
-    let res: Response;
-    try {
-      res = await fetch(this.config.url, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', 'webhook-id': id, 'webhook-timestamp': timestamp, 'webhook-signature': `v1,${signature}`, 'user-agent': 'trailseal-webhook/1' },
-        body,
-        signal: AbortSignal.timeout(this.config.timeout_ms ?? 10_000),
-      });
-    } catch (e) {
-      throw new Error(`webhook ${this.config.url}: ${(e as Error).cause instanceof Error ? ((e as Error).cause as Error).message : (e as Error).message}`);
-    }
-    // The answer's body is not read beyond what closes the connection cleanly.
-    await res.arrayBuffer().catch(() => undefined);
+    const headers = { 'content-type': 'application/json', 'webhook-id': id, 'webhook-timestamp': timestamp, 'webhook-signature': `v1,${signature}`, 'user-agent': 'trailseal-webhook/1' };
+    const res = await postWithTimeout(this.config.url, headers, body, this.config.timeout_ms ?? 10_000, `webhook ${this.config.url}`);
     if (res.status < 200 || res.status > 299) throw new Error(`webhook ${this.config.url}: HTTP ${res.status}`);
   }
 }
