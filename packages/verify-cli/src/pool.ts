@@ -224,8 +224,9 @@ export async function verifyEventsFile(opened: OpenedBundle, eventsPath: string,
   // A worker keeps almost nothing alive (one chunk, one segment's result, at
   // most PROBLEMS_KEPT problems): a capped old generation makes V8 collect
   // instead of growing, which keeps the process under 200 MB at any file size
-  // (bench/bundle.ts, 1M records: 180 MB, against 230 MB uncapped with the
-  // same 16 MiB nursery; a 4 MiB nursery cost more time in scavenges).
+  // (bench/bundle.ts, 1M records: 179-181 MB, against 190-205 MB uncapped
+  // with the same 16 MiB nursery; a 4 MiB nursery used a little more CPU per
+  // record in A/B runs).
   const resourceLimits = { maxYoungGenerationSizeMb: 16, maxOldGenerationSizeMb: 48 };
   const workers = Array.from({ length: threads }, () => new Worker(workerUrl(), { workerData: setup, resourceLimits }));
   const inFlight = workers.map(() => 0);
