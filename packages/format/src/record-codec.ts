@@ -8,6 +8,8 @@ import { canonicalize } from './jcs.js';
 import { EVENT_FIELDS, RECORD_LOG_FIELDS } from './record.js';
 import type { Field, Schema } from './schema.js';
 
+export { joinMacInput, joinRecordBytes } from './record-bytes.js';
+
 type Serializer = (v: unknown) => string;
 
 interface Member {
@@ -86,15 +88,6 @@ export function canonicalRecordParts(record: Readonly<Record<string, unknown>>):
     head: `{${joinMembers(RECORD_MEMBERS, record, 0, MAC_AT)}`,
     tail: `${joinMembers(RECORD_MEMBERS, record, MAC_AT + 1, RECORD_MEMBERS.length)}}`,
   };
-}
-
-export function joinMacInput(parts: { head: string; tail: string }): string {
-  return `${parts.head},${parts.tail}`;
-}
-
-/** `mac` must be the 64 hex digits of a MAC (no escaping needed). */
-export function joinRecordBytes(parts: { head: string; tail: string }, mac: string): string {
-  return `${parts.head},"mac":"${mac}",${parts.tail}`;
 }
 
 /** Canonical JSON of a schema-valid producer event (validateEvent returned no errors). */

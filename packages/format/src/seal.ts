@@ -13,7 +13,7 @@ import { cryptoProvider } from './crypto/provider.js';
 import { TrailsealError } from './errors.js';
 import { logTimestamp } from './formats.js';
 import { canonicalize } from './jcs.js';
-import { canonicalRecordParts, joinMacInput, joinRecordBytes } from './record-codec.js';
+import { canonicalRecordParts, joinMacInput } from './record-codec.js';
 import { macEpochOf, macKeyFor, type MacKey } from './keys.js';
 import { CompactRange, type NodeId } from './merkle.js';
 import { newEd25519Signer, type NoteSigner } from './note.js';
@@ -66,7 +66,8 @@ export interface SealedRecord {
   readonly record: LogRecord;
   /** The record bytes (canonical JSON). */
   readonly canonical: string;
-  readonly recordHash: Uint8Array;
+  /** Lowercase hex SHA-256 of the record bytes: the next record's prev_hash. */
+  readonly recordHash: string;
   readonly leafHash: Uint8Array;
   /** Perfect Merkle subtrees completed by this append: what a store persists. */
   readonly nodes: ReadonlyArray<{ readonly id: NodeId; readonly hash: Uint8Array }>;
@@ -253,14 +254,12 @@ export class LogSealer {
       record['sigs'] = signers.map((s) => signRecord(signingInput, s));
     }
     const parts = canonicalRecordParts(record);
-    const mac = toHex(cryptoProvider().hmacSha256(mk.key, parts.head, ',', parts.tail));
+    const { mac, bytes: canonical, hashHex: rh, leafHash: lh } = cryptoProvider().recordDigests(mk.key, parts.head, parts.tail);
     record['mac'] = mac;
-    const canonical = joinRecordBytes(parts, mac);
-    const { hash: rh, leafHash: lh } = cryptoProvider().sha256AndLeafHash(canonical);
     const nodes: { id: NodeId; hash: Uint8Array }[] = [];
     this.range.append(lh, (id, hash) => nodes.push({ id, hash }));
     this.size++;
-    this.prevHash = toHex(rh);
+    this.prevHash = rh;
     return { record: record as unknown as LogRecord, canonical, recordHash: rh, leafHash: lh, nodes };
   }
 }

@@ -42,8 +42,26 @@ describe.each(providers.map((p) => [p.name, p] as const))('%s provider', (_, p) 
     fc.assert(
       fc.property(bytes, (x) => {
         const d = p.sha256AndLeafHash(x);
-        expect(toHex(d.hash)).toBe(createHash('sha256').update(asBuffer(x)).digest('hex'));
+        expect(d.hashHex).toBe(createHash('sha256').update(asBuffer(x)).digest('hex'));
         expect(toHex(d.leafHash)).toBe(createHash('sha256').update(Buffer.of(0)).update(asBuffer(x)).digest('hex'));
+      }),
+      { numRuns: 200 },
+    );
+  });
+
+  it('recordDigests: the MAC of head,tail, then both hashes of the record bytes with that MAC spliced in', () => {
+    const text = fc.string({ unit: 'grapheme', maxLength: 300 });
+    fc.assert(
+      fc.property(fc.uint8Array({ minLength: 1, maxLength: 100 }), text, text, fc.boolean(), (key, head, tail, huge) => {
+        // Past the scratch buffer's size now and then, so that it must grow mid-record.
+        const h = huge ? head + 'é'.repeat(30_000) : head;
+        const d = p.recordDigests(key, h, tail);
+        const mac = createHmac('sha256', key).update(`${h},${tail}`).digest('hex');
+        const bytes = `${h},"mac":"${mac}",${tail}`;
+        expect(d.mac).toBe(mac);
+        expect(d.bytes).toBe(bytes);
+        expect(d.hashHex).toBe(createHash('sha256').update(bytes).digest('hex'));
+        expect(toHex(d.leafHash)).toBe(createHash('sha256').update(Buffer.of(0)).update(bytes).digest('hex'));
       }),
       { numRuns: 200 },
     );

@@ -3,6 +3,8 @@
 import { ed25519 } from '@noble/curves/ed25519.js';
 import { hmac } from '@noble/hashes/hmac.js';
 import { sha256 } from '@noble/hashes/sha2.js';
+import { toHex } from '../bytes.js';
+import { joinMacInput, joinRecordBytes } from '../record-bytes.js';
 import type { Bytes, CryptoProvider } from './provider.js';
 
 const encoder = new TextEncoder();
@@ -29,7 +31,13 @@ export const nobleProvider: CryptoProvider = {
     const bytes = asBytes(data);
     const prefixed = new Uint8Array(bytes.length + 1);
     prefixed.set(bytes, 1);
-    return { hash: sha256(bytes), leafHash: sha256(prefixed) };
+    return { hashHex: toHex(sha256(bytes)), leafHash: sha256(prefixed) };
+  },
+  recordDigests(key, head, tail) {
+    const parts = { head, tail };
+    const mac = toHex(hmac(sha256, key, encoder.encode(joinMacInput(parts))));
+    const bytes = joinRecordBytes(parts, mac);
+    return { mac, bytes, ...this.sha256AndLeafHash(bytes) };
   },
   createSha256() {
     const h = sha256.create();

@@ -15,16 +15,38 @@ export interface Sha256Hasher {
   digest(): Uint8Array;
 }
 
+export interface ChainAndLeafHash {
+  /** Lowercase hex SHA-256: the next record's prev_hash. */
+  readonly hashHex: string;
+  readonly leafHash: Uint8Array;
+}
+
+export interface RecordDigests extends ChainAndLeafHash {
+  /** Lowercase hex HMAC-SHA256. */
+  readonly mac: string;
+  /** The record bytes, as a string. */
+  readonly bytes: string;
+}
+
 export interface CryptoProvider {
   readonly name: string;
   /** SHA-256 of the concatenation of the parts. */
   sha256(...parts: Bytes[]): Uint8Array;
   hmacSha256(key: Uint8Array, ...parts: Bytes[]): Uint8Array;
   /**
-   * SHA-256(data) and SHA-256(0x00 || data) together: the chain hash and the
-   * RFC 6962 leaf hash every record needs, from one encoding of the data.
+   * SHA-256(data) and SHA-256(0x00 || data) together: the chain hash (as the
+   * lowercase hex a record's prev_hash spells it) and the RFC 6962 leaf hash
+   * every record needs, from one encoding of the data.
    */
-  sha256AndLeafHash(data: Bytes): { readonly hash: Uint8Array; readonly leafHash: Uint8Array };
+  sha256AndLeafHash(data: Bytes): ChainAndLeafHash;
+  /**
+   * The three digests that seal a record (docs/spec/keys-and-mac.md), from its
+   * canonical JSON split around the `mac` member: `mac` = HMAC-SHA256(key,
+   * head || "," || tail), then the record bytes head || `,"mac":"` || hex(mac)
+   * || `",` || tail, and their sha256AndLeafHash. One operation so that a
+   * provider can encode head and tail once for both.
+   */
+  recordDigests(key: Uint8Array, head: string, tail: string): RecordDigests;
   /** An incremental SHA-256, for digests of files read in chunks (constant memory). */
   createSha256(): Sha256Hasher;
   ed25519PublicKey(seed: Uint8Array): Uint8Array;

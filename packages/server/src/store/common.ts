@@ -23,7 +23,7 @@ export function checkPlan(head: HeadRow, plan: AppendPlan): void {
       throw new TrailsealError('INTERNAL', `append plan does not continue the head: record seq ${r.seq} after size ${size}`, { seq: r.seq, size });
     }
     size++;
-    prev = toHex(sealed.recordHash);
+    prev = sealed.recordHash;
   }
   if (plan.head.size !== size || plan.head.prevHash !== prev) {
     throw new TrailsealError('INTERNAL', `append plan head (size ${plan.head.size}) is not the end of its records (size ${size})`);
