@@ -100,7 +100,9 @@ export class RecordChecker {
     // other line takes the reference path, which also explains what is wrong.
     const scanned = scanRecord(line, bytes !== undefined);
     const f = scanned !== undefined ? factsOf(scanned, line) : examineLine(line, lineNo, this.problems);
-    const at = { line: lineNo, ...(f.seq !== undefined ? { seq: f.seq } : {}) };
+    // Explicit literals, not spread syntax, on this per-record path: spreading
+    // a conditional object costs V8 a clone per call.
+    const at = f.seq !== undefined ? { line: lineNo, seq: f.seq } : { line: lineNo };
     if (f.tenant !== undefined) {
       if (this.tenant === undefined) this.tenant = f.tenant;
       else if (f.tenant !== this.tenant) this.problems.add({ code: 'TENANT_MISMATCH', ...at, message: `record of tenant ${f.tenant} in the log of tenant ${this.tenant}` });
@@ -116,7 +118,7 @@ export class RecordChecker {
     }
     if (f.mac !== undefined) this.checkMac(f.mac, at);
     if (f.systemRecord !== undefined && f.seq !== undefined) this.systemRecords.push({ seq: f.seq, line, record: f.systemRecord });
-    return { facts: f, at, hash: toHex(digests.hash), leafHash: digests.leafHash };
+    return { facts: f, at, hash: digests.hashHex, leafHash: digests.leafHash };
   }
 
   private checkMac(m: MacFacts, at: { line: number; seq?: number }): void {
@@ -229,15 +231,15 @@ export interface Facts {
 }
 
 export function factsOf(r: ScannedRecord, line: string): Facts {
-  return {
+  const facts: Facts = {
     seq: r.seq,
     tenant: r.tenant,
     prevHash: r.prevHash,
     receivedAt: r.receivedAt,
     mac: { keyId: r.macKeyId, receivedAt: r.receivedAt, mac: r.mac, input: r.macInputParts },
-    // System records are rare and their signatures are checked on the parsed form.
-    ...(r.system ? { systemRecord: JSON.parse(line) as Record<string, unknown> } : {}),
   };
+  // System records are rare and their signatures are checked on the parsed form.
+  return r.system ? { ...facts, systemRecord: JSON.parse(line) as Record<string, unknown> } : facts;
 }
 
 /**
