@@ -17,14 +17,16 @@ export function benchPipeline(): BenchResult[] {
   const bytes = Buffer.byteLength(sample);
   const now = Date.now();
 
+  // Digests as binary strings: Node.js 20's cheapest output form (a Buffer
+  // costs about 0.6 us more per call), and the one the pipeline itself uses.
   const shaName = `raw one-shot SHA-256 of a ${bytes}-byte record`;
-  const sha = (i: number): unknown => hash('sha256', sample + (i & 1), 'buffer');
+  const sha = (i: number): unknown => hash('sha256', sample + (i & 1), 'binary');
   const floorName = 'bare crypto per record (SHA-256 x2 + HMAC-SHA256)';
   const floor = (i: number): unknown => {
     const s = sample + (i & 1);
-    hash('sha256', s, 'buffer');
-    hash('sha256', `\u0000${s}`, 'buffer');
-    return createHmac('sha256', key).update(s).digest();
+    hash('sha256', s, 'binary');
+    hash('sha256', `\u0000${s}`, 'binary');
+    return createHmac('sha256', key).update(s).digest('binary');
   };
   const seal = (i: number): unknown => sealer.append(events[i & 1023]!, now);
   return [
