@@ -11,7 +11,6 @@ import {
   scanRecord,
   joinRecordBytes,
   cryptoProvider,
-  toHex,
   validateRecord,
   type MacKey,
   type ScannedRecord,
