@@ -232,6 +232,42 @@ function hasControlByte(written: number): boolean {
   return (any & 0x80808080) !== 0;
 }
 
+// A 32-bit view of the buffer the last line's bytes lay in: a verifier hands
+// over the lines of one chunk after another, so one view serves many lines.
+let wordsOf: ArrayBufferLike | undefined;
+let words: Int32Array<ArrayBufferLike> = new Int32Array(0);
+
+/**
+ * Whether UTF-8 `bytes` hold a byte below 0x20, which is exactly whether their
+ * decoding holds U+0000..U+001F: no byte of a longer sequence is below 0x80,
+ * and a decoder gives an ASCII byte that cuts a sequence short its own
+ * character. Tests the whole words of the line four bytes at a time, as
+ * hasControlByte does, and the at most three bytes at either end one by one.
+ */
+function hasControlByteIn(bytes: Uint8Array): boolean {
+  const start = bytes.byteOffset;
+  const end = start + bytes.length;
+  const first = (start + 3) & ~3;
+  const last = end & ~3;
+  if (last - first < 64) {
+    for (let i = 0; i < bytes.length; i++) if (bytes[i]! < 0x20) return true;
+    return false;
+  }
+  for (let i = 0; i < first - start; i++) if (bytes[i]! < 0x20) return true;
+  for (let i = last - start; i < bytes.length; i++) if (bytes[i]! < 0x20) return true;
+  if (wordsOf !== bytes.buffer) {
+    wordsOf = bytes.buffer;
+    words = new Int32Array(bytes.buffer, 0, bytes.buffer.byteLength >> 2);
+  }
+  const w = words;
+  let any = 0;
+  for (let i = first >> 2, n = last >> 2; i < n; i++) {
+    const x = w[i]!;
+    any |= (x - 0x20202020) & ~x;
+  }
+  return (any & 0x80808080) !== 0;
+}
+
 /** The value of the string scanned by scanString from `pos` to `end`. */
 function stringValue(s: string, pos: number, end: number, escaped: boolean): string {
   // The escapes were checked to be valid JSON, so JSON.parse decodes them.
@@ -793,12 +829,13 @@ const matchRecord = objectMatcher(RECORD, (index, start, end) => {
  * the reference path (JSON.parse, validateRecord, canonicalize), which gives
  * the precise problem. The line is not parsed into objects.
  */
-export function scanRecord(line: string, decoded = false): ScannedRecord | undefined {
+export function scanRecord(line: string, bytes?: Uint8Array): ScannedRecord | undefined {
   // Once for the whole line: a lone surrogate has no UTF-8 form (RFC 8785
   // section 3.2.2.2), and escapes never produce one in a canonical string.
-  // `decoded`: the caller decoded the line from UTF-8 bytes, which can never
-  // yield a lone surrogate (a decoder replaces what is not UTF-8 with U+FFFD).
-  if ((!decoded && !isWellFormedString(line)) || hasControlCharacter(line)) return undefined;
+  // `bytes`: the UTF-8 the caller decoded the line from, which can never
+  // yield a lone surrogate (a decoder replaces what is not UTF-8 with U+FFFD)
+  // and shows control characters without encoding the line again.
+  if (bytes !== undefined ? hasControlByteIn(bytes) : !isWellFormedString(line) || hasControlCharacter(line)) return undefined;
   const backslash = line.indexOf('\\');
   ST.backslash = backslash < 0 ? line.length : backslash;
   ST.present = 0;

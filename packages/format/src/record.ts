@@ -2,7 +2,7 @@
 // fields; the log adds tenant, seq, received_at, prev_hash, mac_key_id and mac
 // (and, on its own system records, `log` and `sigs`).
 import { TrailsealError, type FieldError } from './errors.js';
-import { isEmail, isHostname, isIP, isLogTimestamp, isRfc3339, SHA256_HEX_RE } from './formats.js';
+import { isEmail, isHostname, isIP, isLogTimestamp, isLowerHex64, isRfc3339 } from './formats.js';
 import { canonicalize, isWellFormedString } from './jcs.js';
 import { isMacKeyId } from './keys.js';
 import { arrayOf, bool, int, isPlainObject, obj, oneOf, opt, req, str, validateMembers, type Field, type Schema, type Validation } from './schema.js';
@@ -265,7 +265,7 @@ export const EVENT_FIELDS: Readonly<Record<string, Field>> = {
       name: opt(str(1024)),
       path: opt(str(4096)),
       version: opt(str(128)),
-      sha256: opt(str(64, (s) => SHA256_HEX_RE.test(s), 'SHA-256 digest (64 lowercase hex digits)')),
+      sha256: opt(str(64, isLowerHex64, 'SHA-256 digest (64 lowercase hex digits)')),
       size: opt(int(0, Number.MAX_SAFE_INTEGER)),
       tags: opt(arrayOf(str(64, (s) => TAG_RE.test(s), 'tag'), LIMITS.maxTags)),
       owner: opt(str(256)),
@@ -343,7 +343,6 @@ export function parseEvent(input: unknown): EventV1 {
   return input as unknown as EventV1;
 }
 
-const HEX64_RE = /^[0-9a-f]{64}$/;
 const SIG_RE = /^[A-Za-z0-9+/]{86}==$/;
 const SIGNER_NAME_RE = /^[^\s+]+\+[0-9a-f]{8}$/;
 
@@ -352,9 +351,9 @@ export const RECORD_LOG_FIELDS: Readonly<Record<string, Field>> = {
   tenant: req(str(63, (s) => TENANT_RE.test(s), 'tenant id')),
   seq: req(int(0, Number.MAX_SAFE_INTEGER)),
   received_at: req(str(24, isLogTimestamp, 'log timestamp YYYY-MM-DDTHH:MM:SS.sssZ')),
-  prev_hash: req(str(64, (s) => HEX64_RE.test(s), 'SHA-256 hex')),
+  prev_hash: req(str(64, isLowerHex64, 'SHA-256 hex')),
   mac_key_id: req(str(64, isMacKeyId, 'MAC key id')),
-  mac: req(str(64, (s) => HEX64_RE.test(s), 'HMAC-SHA256 hex')),
+  mac: req(str(64, isLowerHex64, 'HMAC-SHA256 hex')),
   log: opt({ kind: 'free', check: checkLogBody }),
   sigs: opt(arrayOf(obj({ key: req(str(300, (s) => SIGNER_NAME_RE.test(s), 'key name+id')), sig: req(str(88, (s) => SIG_RE.test(s), 'base64 Ed25519 signature')) }), 16)),
 };

@@ -572,6 +572,33 @@ describe('scanRecord, explicit cases', () => {
     rejected(withContext({ a: '\u0001'.repeat(LIMITS.maxContextBytes / 6) }));
   });
 
+  it('gives the same answer from the bytes a line was decoded from, wherever they lie in their buffer', () => {
+    const sealer = newSealer();
+    sealer.genesis(0);
+    // Control characters at the edges of the 4-byte words the byte check reads, and next to them.
+    const inserted = fc.constantFrom('\u0000', '\u0001', '\n', '\u001f', ' ', '\u007f', 'é');
+    fc.assert(
+      fc.property(validEvent, fc.option(fc.tuple(fc.nat(), inserted)), fc.nat(7), fc.constantFrom(0x00, 0x0a, 0x41), (event, edit, offset, filler) => {
+        let line = sealer.append(event, 1).canonical;
+        if (edit !== null) {
+          const at = edit[0] % (line.length + 1);
+          line = line.slice(0, at) + edit[1] + line.slice(at);
+        }
+        // Short texts take the byte-by-byte path.
+        for (const edited of [line, line.slice(0, 20)]) {
+          // What the bytes decode to is the text (an edit may have split a surrogate pair).
+          const utf8 = new TextEncoder().encode(edited);
+          const text = new TextDecoder().decode(utf8);
+          const buffer = new Uint8Array(offset + utf8.length + 8).fill(filler);
+          buffer.set(utf8, offset);
+          const bytes = buffer.subarray(offset, offset + utf8.length);
+          expect(scanRecord(text, bytes) === undefined, text).toBe(scanRecord(text) === undefined);
+        }
+      }),
+      { numRuns: 800 },
+    );
+  });
+
   it('checks control characters anywhere in long lines', () => {
     // Longer than one piece of the control-character check.
     const long = withContext({ a: 'x'.repeat(LIMITS.maxContextBytes - 8) });

@@ -1,9 +1,24 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { LIMITS, canonicalize, parseEvent, validateEvent, validateRecord, utf8 } from '@trailseal/format';
+import { LIMITS, SHA256_HEX_RE, canonicalize, isLowerHex64, parseEvent, validateEvent, validateRecord, utf8 } from '@trailseal/format';
 import { richEvent } from '../../../test-support/events.js';
 
 const codesAt = (input: unknown): Record<string, string> => Object.fromEntries(validateEvent(input).map((e) => [e.path, e.code]));
+
+describe('isLowerHex64', () => {
+  it('accepts exactly what /^[0-9a-f]{64}$/ accepts', () => {
+    const near = fc.array(fc.constantFrom(...'0123456789abcdefABCDEFgz \n\u00e9'), { minLength: 62, maxLength: 66 }).map((cs) => cs.join(''));
+    const hexish = fc.array(fc.constantFrom(...'0123456789abcdef'), { minLength: 63, maxLength: 65 }).map((cs) => cs.join(''));
+    fc.assert(
+      fc.property(fc.oneof(near, hexish, fc.string()), (s) => {
+        expect(isLowerHex64(s)).toBe(SHA256_HEX_RE.test(s));
+      }),
+      { numRuns: 2000 },
+    );
+    expect(isLowerHex64('0'.repeat(64))).toBe(true);
+    expect(isLowerHex64(`${'0'.repeat(64)}\n`)).toBe(false);
+  });
+});
 
 describe('event record v1 validation', () => {
   it('accepts a fully attributed event and a minimal one', () => {
