@@ -37,7 +37,8 @@ export function verifyJob(job: VerifyJob): SegmentData {
     for (let from = pos; from < cut; ) {
       let nl = all.indexOf(10, from);
       if (nl === -1 || nl >= cut) nl = cut;
-      v.add(all.toString('utf8', from, nl));
+      // The line's bytes too: hashed as they are and checked for control characters without a second encoding.
+      v.add(all.toString('utf8', from, nl), all.subarray(from, nl));
       from = nl + 1;
     }
     pos = cut;
