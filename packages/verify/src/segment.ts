@@ -97,7 +97,7 @@ export class RecordChecker {
     // Almost every line is a canonical, schema-valid record: the one-pass
     // recognizer proves that and extracts what the checks below need. Any
     // other line takes the reference path, which also explains what is wrong.
-    const scanned = scanRecord(line, bytes !== undefined);
+    const scanned = scanRecord(line, bytes);
     const f = scanned !== undefined ? factsOf(scanned, line) : examineLine(line, lineNo, this.problems);
     // Explicit literals, not spread syntax, on this per-record path: spreading
     // a conditional object costs V8 a clone per call.
