@@ -56,7 +56,9 @@ export async function exportBundle(o: ExportOptions): Promise<ExportResult> {
   const totalHeader = res.headers.get('trailseal-export-records');
   const total = totalHeader === null ? undefined : Number(totalHeader);
   const partial = join(o.out, `${BUNDLE_FILES.events}.partial`);
-  const out = createWriteStream(partial);
+  // A deep buffer lets the socket be read while earlier pieces are being
+  // written: with the default 16 KiB every piece waited for its own write.
+  const out = createWriteStream(partial, { highWaterMark: 4 * 1024 * 1024 });
   const digest = createHash('sha256');
   let bytes = 0;
   let lines = 0;
