@@ -156,7 +156,7 @@ describe.runIf(natsOk)('streaming to NATS JetStream', () => {
       const stored = (await call(svc.url, 'GET', `/v1/events/${seq}`, { token: t.apiKey })).text;
       byStored.set(seq, stored);
       const leaf = createHash('sha256').update(Buffer.of(0)).update(stored).digest('hex');
-      expect(m.headers).toMatchObject({ 'Nats-Msg-Id': `${t.id}:${seq}`, 'Trailseal-Tenant': t.id, 'Trailseal-Leaf-Hash': leaf, 'Content-Type': 'application/json' });
+      expect(m.headers).toMatchObject({ 'Nats-Msg-Id': `${t.id}:${sink.sink.id}:${seq}`, 'Trailseal-Tenant': t.id, 'Trailseal-Sink': sink.sink.id, 'Trailseal-Leaf-Hash': leaf, 'Content-Type': 'application/json' });
       const body = JSON.parse(m.data) as { seq: number; tenant: string; leaf_hash: string; record: Record<string, unknown> };
       expect(body).toMatchObject({ seq, tenant: t.id, leaf_hash: leaf });
     }
@@ -164,7 +164,7 @@ describe.runIf(natsOk)('streaming to NATS JetStream', () => {
 
     // A heartbeat: the signed checkpoint, verifiable with the tenant's key.
     const beat = checkpoints(held).find((c) => Number(c.headers['Trailseal-Size']) >= end)!;
-    expect(beat.headers['Nats-Msg-Id']).toBe(`${t.id}:checkpoint:${beat.headers['Trailseal-Size']}`);
+    expect(beat.headers['Nats-Msg-Id']).toBe(`${t.id}:${sink.sink.id}:checkpoint:${beat.headers['Trailseal-Size']}`);
     expect(openCheckpoint(beat.data, [parseVerifierKey(t.verifierKey)]).size).toBe(Number(beat.headers['Trailseal-Size']));
     // Heartbeats repeat every 300 ms, but one checkpoint per log size is kept.
     const sizes = checkpoints(held).map((c) => c.headers['Trailseal-Size']);
@@ -182,6 +182,39 @@ describe.runIf(natsOk)('streaming to NATS JetStream', () => {
     const info = await jsm.streams.info(streamName);
     expect(info.state.messages).toBe(events(after).length + checkpoints(after).length);
     sub.unsubscribe();
+  });
+
+  it('two sinks of one tenant publishing into one stream each get every event into it, none dropped as the other\'s duplicate', { timeout: 30_000 }, async () => {
+    const t = await createTenant(svc, `nats2-${run.slice(0, 6)}`);
+    const ids: string[] = [];
+    for (const format of ['json', 'cef']) {
+      const created = await call(svc.url, 'POST', '/v1/sinks', {
+        token: t.apiKey,
+        body: JSON.stringify({ name: `jetstream-${format}`, kind: 'nats', format, filter: { actions: ['file.*'] }, from_seq: 0, config: { servers: [NATS_URL], subject: subjectTemplate, stream: streamName, timeout_ms: 5_000 } }),
+      });
+      expect(created.status, created.text).toBe(201);
+      ids.push(created.json<{ sink: { id: string } }>().sink.id);
+    }
+    const events = Array.from({ length: 40 }, (_, i) => ({ id: `two-${i}`, time: new Date().toISOString(), action: 'file.upload', outcome: 'success', actor: { id: 'u2', type: 'user' } }));
+    const res = await call(svc.url, 'POST', '/v1/events', { token: t.apiKey, body: JSON.stringify(events) });
+    expect(res.status, res.text).toBe(201);
+    const seqs = res.json<{ receipts: { seq: number }[] }>().receipts.map((r) => r.seq);
+
+    const mine = (all: StreamMsg[], sinkId: string): number[] =>
+      all.filter((m) => m.headers['Trailseal-Type'] === 'event' && m.headers['Trailseal-Tenant'] === t.id && m.headers['Trailseal-Sink'] === sinkId).map((m) => Number(m.headers['Trailseal-Seq']));
+    let held: StreamMsg[] = [];
+    await waitFor(
+      'both sinks\' events in the stream',
+      async () => {
+        held = await readStream();
+        return ids.every((id) => mine(held, id).length >= seqs.length);
+      },
+      15_000,
+    );
+    for (const id of ids) expect(mine(held, id)).toEqual(seqs);
+    const cef = held.find((m) => m.headers['Trailseal-Sink'] === ids[1] && m.headers['Trailseal-Type'] === 'event')!;
+    expect(cef.headers['Content-Type']).toBe('text/plain; charset=utf-8');
+    expect(cef.data.startsWith('CEF:0|')).toBe(true);
   });
 
   it('bad settings are refused naming the field', async () => {

@@ -1,7 +1,8 @@
 // The NATS JetStream sink (docs/streaming-nats.md): one JetStream message per
-// event on the sink's subject, published with `Nats-Msg-Id: <tenant>:<seq>`
-// so that the stream drops a message it already holds (a retried batch, a
-// replay) within its duplicate window. A batch is acknowledged when the
+// event on the sink's subject, published with `Nats-Msg-Id:
+// <tenant>:<sink id>:<seq>` so that the stream drops a message it already
+// holds (a retried batch, a replay) within its duplicate window, and only
+// that: two sinks publishing into one stream never drop each other's. A batch is acknowledged when the
 // stream acknowledged every message of it: the messages go out pipelined on
 // one connection (so the stream stores them in seq order) and then every
 // publish acknowledgement is awaited. A heartbeat is a message on the same
@@ -108,11 +109,12 @@ export class NatsTransport implements Transport {
         const h = headers();
         h.set('Trailseal-Type', 'event');
         h.set('Trailseal-Tenant', tenant);
+        h.set('Trailseal-Sink', batch.sink.id);
         h.set('Trailseal-Seq', String(r.seq));
         h.set('Trailseal-Leaf-Hash', r.leafHash);
         h.set('Trailseal-Origin', batch.origin);
         h.set('Content-Type', type);
-        return js.publish(subject, this.ctx.formatEvent(batch, i), this.#options(`${tenant}:${r.seq}`, h));
+        return js.publish(subject, this.ctx.formatEvent(batch, i), this.#options(`${tenant}:${batch.sink.id}:${r.seq}`, h));
       }),
     );
     const failed = acks.findIndex((a) => a.status === 'rejected');
@@ -129,11 +131,12 @@ export class NatsTransport implements Transport {
     const h = headers();
     h.set('Trailseal-Type', 'checkpoint');
     h.set('Trailseal-Tenant', tenant);
+    h.set('Trailseal-Sink', beat.sink.id);
     h.set('Trailseal-Size', String(beat.size));
     h.set('Trailseal-Origin', beat.origin);
     h.set('Content-Type', 'text/plain; charset=utf-8');
     try {
-      await js.publish(subject, beat.checkpoint, this.#options(`${tenant}:checkpoint:${beat.size}`, h));
+      await js.publish(subject, beat.checkpoint, this.#options(`${tenant}:${beat.sink.id}:checkpoint:${beat.size}`, h));
     } catch (e) {
       throw new Error(`nats ${subject}: checkpoint ${beat.size} not acknowledged: ${(e as Error).message}`);
     }
