@@ -261,13 +261,19 @@ describe('HTTP collector sinks', () => {
     expect(beat).toMatchObject({ type: 'trailseal.checkpoint', tenant: t.id, size: expect.any(Number) });
   });
 
-  it('Sumo Logic: a source URL that is not https shows as the sink error, without the URL', async () => {
+  it('Sumo Logic: a source URL that is not https, not a URL or holds credentials is refused at creation, without repeating it', async () => {
     const t = await createTenant(svc, 'sumobad');
-    const sink = await createSink(t.apiKey, { kind: 'sumo', config: {}, secret: 'http://collectors.example/receiver/v1/http/SECRETCODE' });
-    await waitFor('the error', async () => (await health(t.apiKey, sink.id)).lastError !== null);
-    const { lastError } = await health(t.apiKey, sink.id);
-    expect(lastError).toMatch(/must be https/);
-    expect(lastError).not.toContain('SECRETCODE');
+    for (const [secret, why] of [
+      ['http://collectors.example/receiver/v1/http/SECRETCODE', /must be https/],
+      ['collectors.example/receiver/v1/http/SECRETCODE', /is not a URL/],
+      ['https://user:SECRETCODE@collectors.example/receiver/v1/http/x', /must not hold credentials/],
+    ] as const) {
+      const res = await call(svc.url, 'POST', '/v1/sinks', { token: t.apiKey, body: JSON.stringify({ name: 'sumo', kind: 'sumo', config: {}, secret }) });
+      expect({ status: res.status, body: res.json() }).toMatchObject({ status: 400, body: { code: 'QUERY_INVALID', field: 'secret', detail: expect.stringMatching(why) } });
+      expect(res.text).not.toContain('SECRETCODE');
+    }
+    const list = await call(svc.url, 'GET', '/v1/sinks', { token: t.apiKey });
+    expect(list.json<{ sinks: unknown[] }>().sinks).toEqual([]);
   });
 
   it('refuses bad settings naming the field, and a missing or unwanted secret', async () => {

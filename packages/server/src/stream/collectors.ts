@@ -309,6 +309,9 @@ export const sumoKind: SinkKindSpec = {
   kind: 'sumo',
   secret: 'provided',
   parseConfig: (v) => ({ ...parseSumoConfig(v) }),
+  checkSecret: (secret) => {
+    sumoSourceUrl(secret);
+  },
   transport: (config, secret, ctx) => {
     if (secret === undefined) throw new TrailsealError('INTERNAL', 'a sumo sink holds its source URL');
     return new SumoTransport(config as SumoConfig, secret, ctx);

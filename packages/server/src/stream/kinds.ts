@@ -25,6 +25,12 @@ export interface SinkKindSpec {
   readonly secret: 'generated' | 'provided' | 'optional' | 'none';
   /** Validates the request's `config` (QUERY_INVALID naming `config.<member>`); returns what is stored. */
   parseConfig(config: unknown): Record<string, unknown>;
+  /**
+   * Checks a secret given in the request, when its form is known (a URL):
+   * throws an Error whose message says what is wrong without repeating the
+   * secret. A sink is then refused at creation, not failing at delivery.
+   */
+  checkSecret?(secret: string): void;
   /** A new secret, for `generated` kinds. */
   generateSecret?(): string;
   transport(config: Record<string, unknown>, secret: string | undefined, ctx: TransportContext): Transport;

@@ -68,6 +68,13 @@ export function parseSinkRequest(body: Record<string, unknown>): CreateSinkReque
   if (secret !== undefined && (spec.secret === 'generated' || spec.secret === 'none')) throw bad('secret', `is not taken by a ${kind} sink${spec.secret === 'generated' ? ' (the service makes one)' : ''}`);
   if (secret === undefined && spec.secret === 'provided') throw bad('secret', `is required for a ${kind} sink`);
   if (secret !== undefined && (typeof secret !== 'string' || secret.length === 0 || secret.length > MAX_SECRET)) throw bad('secret', `must be a string of 1 to ${MAX_SECRET} characters`);
+  if (typeof secret === 'string' && spec.checkSecret !== undefined) {
+    try {
+      spec.checkSecret(secret);
+    } catch (e) {
+      throw new TrailsealError('QUERY_INVALID', (e as Error).message, { field: 'secret' });
+    }
+  }
   return {
     name,
     kind: kind as SinkKind,
