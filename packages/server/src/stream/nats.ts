@@ -2,7 +2,8 @@
 // event on the sink's subject, published with `Nats-Msg-Id:
 // <tenant>:<sink id>:<seq>` so that the stream drops a message it already
 // holds (a retried batch, a replay) within its duplicate window, and only
-// that: two sinks publishing into one stream never drop each other's. A batch is acknowledged when the
+// that: two sinks publishing into one stream never drop each other's. A
+// batch is acknowledged when the
 // stream acknowledged every message of it: the messages go out pipelined on
 // one connection (so the stream stores them in seq order) and then every
 // publish acknowledgement is awaited. A heartbeat is a message on the same
@@ -14,6 +15,7 @@
 import { jetstream, type JetStreamClient, type JetStreamPublishOptions } from '@nats-io/jetstream';
 import { connect, headers, type MsgHdrs, type NatsConnection } from '@nats-io/transport-node';
 import type { DeliveryBatch, Heartbeat, Transport } from './engine.js';
+import type { SinkRow } from '../store/types.js';
 import type { SinkKindSpec, TransportContext } from './kinds.js';
 import { configError, configObject, timeoutSetting } from './settings.js';
 
@@ -82,6 +84,23 @@ interface Connected {
   readonly js: JetStreamClient;
 }
 
+/** `Nats-Msg-Id`: names the tenant and the sink, so that only a sink's own copies dedupe (docs/streaming-nats.md). */
+function messageId(sink: SinkRow, what: string): string {
+  return `${sink.tenant}:${sink.id}:${what}`;
+}
+
+/** The headers of a message (docs/streaming-nats.md), with `place` (seq and leaf hash, or size) after the sink. */
+function messageHeaders(type: 'event' | 'checkpoint', sink: SinkRow, origin: string, contentType: string, place: readonly (readonly [string, string])[]): MsgHdrs {
+  const h = headers();
+  h.set('Trailseal-Type', type);
+  h.set('Trailseal-Tenant', sink.tenant);
+  h.set('Trailseal-Sink', sink.id);
+  for (const [name, value] of place) h.set(name, value);
+  h.set('Trailseal-Origin', origin);
+  h.set('Content-Type', contentType);
+  return h;
+}
+
 export class NatsTransport implements Transport {
   #conn: Promise<Connected> | undefined;
   #closed = false;
@@ -106,15 +125,11 @@ export class NatsTransport implements Transport {
     // acknowledgements unobserved.
     const acks = await Promise.allSettled(
       batch.records.map((r, i) => {
-        const h = headers();
-        h.set('Trailseal-Type', 'event');
-        h.set('Trailseal-Tenant', tenant);
-        h.set('Trailseal-Sink', batch.sink.id);
-        h.set('Trailseal-Seq', String(r.seq));
-        h.set('Trailseal-Leaf-Hash', r.leafHash);
-        h.set('Trailseal-Origin', batch.origin);
-        h.set('Content-Type', type);
-        return js.publish(subject, this.ctx.formatEvent(batch, i), this.#options(`${tenant}:${batch.sink.id}:${r.seq}`, h));
+        const h = messageHeaders('event', batch.sink, batch.origin, type, [
+          ['Trailseal-Seq', String(r.seq)],
+          ['Trailseal-Leaf-Hash', r.leafHash],
+        ]);
+        return js.publish(subject, this.ctx.formatEvent(batch, i), this.#options(messageId(batch.sink, String(r.seq)), h));
       }),
     );
     const failed = acks.findIndex((a) => a.status === 'rejected');
@@ -128,15 +143,9 @@ export class NatsTransport implements Transport {
     const { js } = await this.#connected();
     const tenant = beat.sink.tenant;
     const subject = this.#subject(tenant);
-    const h = headers();
-    h.set('Trailseal-Type', 'checkpoint');
-    h.set('Trailseal-Tenant', tenant);
-    h.set('Trailseal-Sink', beat.sink.id);
-    h.set('Trailseal-Size', String(beat.size));
-    h.set('Trailseal-Origin', beat.origin);
-    h.set('Content-Type', 'text/plain; charset=utf-8');
+    const h = messageHeaders('checkpoint', beat.sink, beat.origin, 'text/plain; charset=utf-8', [['Trailseal-Size', String(beat.size)]]);
     try {
-      await js.publish(subject, beat.checkpoint, this.#options(`${tenant}:${beat.sink.id}:checkpoint:${beat.size}`, h));
+      await js.publish(subject, beat.checkpoint, this.#options(messageId(beat.sink, `checkpoint:${beat.size}`), h));
     } catch (e) {
       throw new Error(`nats ${subject}: checkpoint ${beat.size} not acknowledged: ${(e as Error).message}`);
     }
