@@ -319,6 +319,9 @@ export class EventsDigest {
   }
 }
 
+/** A copy (a Buffer's slice() is a view of the same memory). */
+const copyOf = (b: Uint8Array): Uint8Array => new Uint8Array(b);
+
 /**
  * Splits UTF-8 chunks into lines without their line feeds, and passes each on
  * with its bytes as the file has them (hashing those bytes saves encoding the
@@ -334,19 +337,23 @@ export class EventsDigest {
  */
 export class LineSplitter {
   private readonly decoder = new TextDecoder('utf-8', { fatal: false, ignoreBOM: true });
-  /** The start of a line that continues in the next chunk (a copy: chunks may be reused). */
-  private rest: Uint8Array = new Uint8Array(0);
+  /**
+   * The pieces of a line that continues in the next chunk (copies: chunks may
+   * be reused), joined once when its line feed arrives, so a line spanning
+   * many chunks costs one copy, not one per chunk.
+   */
+  private rest: Uint8Array[] = [];
 
   push(chunk: Uint8Array, out: (line: string, bytes: Uint8Array) => void): void {
     let from = 0;
     if (this.rest.length > 0) {
       const b = chunk.indexOf(0x0a);
       if (b < 0) {
-        this.rest = concatBytes(this.rest, chunk);
+        this.rest.push(copyOf(chunk));
         return;
       }
-      this.emit(concatBytes(this.rest, chunk.subarray(0, b)), out);
-      this.rest = new Uint8Array(0);
+      this.emit(concatBytes(...this.rest, chunk.subarray(0, b)), out);
+      this.rest = [];
       from = b + 1;
     }
     for (;;) {
@@ -355,12 +362,12 @@ export class LineSplitter {
       this.emit(chunk.subarray(from, b), out);
       from = b + 1;
     }
-    if (from < chunk.length) this.rest = new Uint8Array(chunk.subarray(from));
+    if (from < chunk.length) this.rest.push(copyOf(chunk.subarray(from)));
   }
 
   end(out: (line: string, bytes: Uint8Array) => void): void {
-    if (this.rest.length > 0) this.emit(this.rest, out);
-    this.rest = new Uint8Array(0);
+    if (this.rest.length > 0) this.emit(concatBytes(...this.rest), out);
+    this.rest = [];
   }
 
   private emit(bytes: Uint8Array, out: (line: string, bytes: Uint8Array) => void): void {
