@@ -638,6 +638,12 @@ export function cefFields(record: LogRecord, meta: DeliveryMeta): Map<string, st
     if (value === undefined || value === '') return;
     f.set(key, String(value));
   };
+  // A custom key travels with its label (`cs1` and `cs1Label`), both or neither.
+  const labelled = (key: string, label: string, value: string | number | undefined): void => {
+    if (value === undefined || value === '') return;
+    set(key, value);
+    set(`${key}Label`, label);
+  };
   const a = record.actor;
   const s = record.source;
   const t = record.target;
@@ -648,16 +654,10 @@ export function cefFields(record: LogRecord, meta: DeliveryMeta): Map<string, st
   set('cat', cls.name);
   set('suid', a.id);
   set('suser', a.name);
-  if (a.email !== undefined) {
-    set('flexString1', a.email);
-    set('flexString1Label', 'actor_email');
-  }
+  labelled('flexString1', 'actor_email', a.email);
   // src is an IPv4 field in the key table; c6a2 is the source IPv6 address by convention.
   if (s?.ip !== undefined && isIPv4(s.ip)) set('src', s.ip);
-  else if (s?.ip !== undefined) {
-    set('c6a2', s.ip);
-    set('c6a2Label', 'Source IPv6 Address');
-  }
+  else labelled('c6a2', 'Source IPv6 Address', s?.ip);
   set('shost', s?.hostname);
   set('spt', s?.port);
   set('requestClientApplication', s?.user_agent);
@@ -676,29 +676,16 @@ export function cefFields(record: LogRecord, meta: DeliveryMeta): Map<string, st
   }
   if (record.outcome !== 'success') set('reason', reasonOf(record));
   const policy = record.authorization?.policy;
-  if (policy?.version !== undefined) {
-    set('flexString2', policy.version);
-    set('flexString2Label', 'policy_version');
-  }
-  if (policy !== undefined) {
-    set('cs4', policy.name);
-    set('cs4Label', 'policy');
-  }
+  labelled('flexString2', 'policy_version', policy?.version);
+  labelled('cs4', 'policy', policy?.name);
   set('deviceExternalId', meta.origin);
-  set('cn1', record.seq);
-  set('cn1Label', 'seq');
-  set('cs1', record.tenant);
-  set('cs1Label', 'tenant');
-  set('cs2', meta.leafHash);
-  set('cs2Label', 'leaf_hash');
-  set('cs3', record.prev_hash);
-  set('cs3Label', 'prev_hash');
-  set('cs5', record.mac_key_id);
-  set('cs5Label', 'mac_key_id');
-  set('cs6', record.mac);
-  set('cs6Label', 'mac');
-  set('deviceCustomDate1', receivedMs(record));
-  set('deviceCustomDate1Label', 'received_at');
+  labelled('cn1', 'seq', record.seq);
+  labelled('cs1', 'tenant', record.tenant);
+  labelled('cs2', 'leaf_hash', meta.leafHash);
+  labelled('cs3', 'prev_hash', record.prev_hash);
+  labelled('cs5', 'mac_key_id', record.mac_key_id);
+  labelled('cs6', 'mac', record.mac);
+  labelled('deviceCustomDate1', 'received_at', receivedMs(record));
   return f;
 }
 
