@@ -7,7 +7,7 @@
 //   record bytes  = canonical JSON of the whole record (UTF-8)
 //   prev_hash     = hex SHA-256(record bytes of the previous record)
 //   leaf hash     = SHA-256(0x00 || record bytes)               (RFC 6962 section 2.1)
-import { toBase64, toHex, utf8 } from './bytes.js';
+import { toBase64, utf8 } from './bytes.js';
 import { signCheckpoint } from './checkpoint.js';
 import { cryptoProvider } from './crypto/provider.js';
 import { TrailsealError } from './errors.js';
@@ -50,7 +50,7 @@ export function recordHash(canonical: string): Uint8Array {
 }
 
 export function computeMac(key: Uint8Array, macInput: string): string {
-  return toHex(cryptoProvider().hmacSha256(key, macInput));
+  return cryptoProvider().hmacSha256Hex(key, macInput);
 }
 
 /** `<name>+<8 hex key id>`: how a record's `sigs` entry names its key. */

@@ -27,12 +27,14 @@ describe.each(providers.map((p) => [p.name, p] as const))('%s provider', (_, p) 
     );
   });
 
-  it('HMAC-SHA256 equals node:crypto, for any key length', () => {
+  it('HMAC-SHA256, as bytes and as hex, equals node:crypto, for any key length', () => {
     fc.assert(
       fc.property(fc.uint8Array({ minLength: 1, maxLength: 100 }), fc.array(bytes, { maxLength: 3 }), (key, parts) => {
         const h = createHmac('sha256', key);
         for (const x of parts) h.update(asBuffer(x));
-        expect(toHex(p.hmacSha256(key, ...parts))).toBe(h.digest('hex'));
+        const hex = h.digest('hex');
+        expect(toHex(p.hmacSha256(key, ...parts))).toBe(hex);
+        expect(p.hmacSha256Hex(key, ...parts)).toBe(hex);
       }),
       { numRuns: 200 },
     );

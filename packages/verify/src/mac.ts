@@ -1,7 +1,7 @@
 // Checking record MACs against disclosed epoch keys (docs/spec/keys-and-mac.md,
 // "MAC epochs and key ids"): one implementation for the log verifier and the
 // single-receipt verifier.
-import { cryptoProvider, formatMacKeyId, macEpochOf, parseMacKeyId, toHex, type ErrorCode, type MacKey, type MacKeyId } from '@trailseal/format';
+import { cryptoProvider, formatMacKeyId, macEpochOf, parseMacKeyId, type Bytes, type ErrorCode, type MacKey, type MacKeyId } from '@trailseal/format';
 
 export type MacStatus = 'skipped' | 'verified' | 'wrong-key' | 'mismatch';
 
@@ -26,7 +26,7 @@ export class MacChecker {
    * concatenation) when the key it names was disclosed and really has the
    * fingerprint its id states.
    */
-  check(keyId: string, mac: string, input: readonly string[]): MacStatus {
+  check(keyId: string, mac: string, input: readonly Bytes[]): MacStatus {
     const key = this.keys.get(keyId);
     if (key === undefined) return 'skipped';
     let ok = this.fingerprintOk.get(keyId);
@@ -36,7 +36,7 @@ export class MacChecker {
       this.fingerprintOk.set(keyId, ok);
     }
     if (!ok) return 'wrong-key';
-    return toHex(cryptoProvider().hmacSha256(key.key, ...input)) === mac ? 'verified' : 'mismatch';
+    return cryptoProvider().hmacSha256Hex(key.key, ...input) === mac ? 'verified' : 'mismatch';
   }
 }
 

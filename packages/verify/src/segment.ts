@@ -12,6 +12,7 @@ import {
   joinRecordBytes,
   cryptoProvider,
   validateRecord,
+  type Bytes,
   type MacKey,
   type ScannedRecord,
 } from '@trailseal/format';
@@ -98,7 +99,7 @@ export class RecordChecker {
     // recognizer proves that and extracts what the checks below need. Any
     // other line takes the reference path, which also explains what is wrong.
     const scanned = scanRecord(line, bytes);
-    const f = scanned !== undefined ? factsOf(scanned, line) : examineLine(line, lineNo, this.problems);
+    const f = scanned !== undefined ? factsOf(scanned, line, bytes) : examineLine(line, lineNo, this.problems);
     // Explicit literals, not spread syntax, on this per-record path: spreading
     // a conditional object costs V8 a clone per call.
     const at = f.seq !== undefined ? { line: lineNo, seq: f.seq } : { line: lineNo };
@@ -215,7 +216,7 @@ export interface MacFacts {
   readonly receivedAt: string;
   readonly mac: string;
   /** The MAC input, in pieces to be hashed as their concatenation. */
-  readonly input: readonly string[];
+  readonly input: readonly Bytes[];
 }
 
 /** What the per-record checks need, from whichever path read the line. */
@@ -229,16 +230,30 @@ export interface Facts {
   readonly systemRecord?: Record<string, unknown>;
 }
 
-export function factsOf(r: ScannedRecord, line: string): Facts {
+/** `bytes`: the line's bytes in the file, when the caller has them. */
+export function factsOf(r: ScannedRecord, line: string, bytes?: Uint8Array): Facts {
   const facts: Facts = {
     seq: r.seq,
     tenant: r.tenant,
     prevHash: r.prevHash,
     receivedAt: r.receivedAt,
-    mac: { keyId: r.macKeyId, receivedAt: r.receivedAt, mac: r.mac, input: r.macInputParts },
+    mac: { keyId: r.macKeyId, receivedAt: r.receivedAt, mac: r.mac, input: macInput(r.macInputParts, line, bytes) },
   };
   // System records are rare and their signatures are checked on the parsed form.
   return r.system ? { ...facts, systemRecord: JSON.parse(line) as Record<string, unknown> } : facts;
+}
+
+/**
+ * The MAC input as pieces of the line's bytes when the line is ASCII (as
+ * many bytes as characters, so character offsets are byte offsets): the MAC
+ * then hashes the bytes as they are, without encoding the text again. As
+ * many bytes as characters also comes from bytes that are not UTF-8, each
+ * decoded as one U+FFFD: those lines take the text, which is what the spec
+ * MACs (a one-byte string answers the search without reading it).
+ */
+function macInput(parts: readonly [string, string], line: string, bytes: Uint8Array | undefined): readonly Bytes[] {
+  if (bytes === undefined || bytes.length !== line.length || line.includes('\uFFFD')) return parts;
+  return [bytes.subarray(0, parts[0].length), bytes.subarray(line.length - parts[1].length)];
 }
 
 /**

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { CompactRange, LogSealer, computeMac, leafHash, toBase64, deriveSigningSeed, deriveTenantKey, fromHex, newEd25519Signer, openCheckpoint, parseVerifierKey, recordForms, recordHash, signCheckpoint, toHex, type ErrorCode, type MacKey } from '@trailseal/format';
-import { combineSegments, verifyCheckpointConsistency, verifyLog, verifyReceipt, verifySegment } from '@trailseal/verify';
+import { SegmentVerifier, combineSegments, verifyCheckpointConsistency, verifyLog, verifyReceipt, verifySegment } from '@trailseal/verify';
 import { buildGoldenLog } from '../../../scripts/golden.js';
 import { flipByte } from '../../../test-support/errors.js';
 
@@ -180,6 +180,52 @@ describe('verifyLog on the golden log', () => {
     const r = combineSegments(segs, { trustedKeys, checkpoint: last.note });
     expect(r.problems).toEqual([]);
     expect(r.rootHash).toBe(verifyLog(golden.records, { trustedKeys }).rootHash);
+  });
+});
+
+describe('MAC checks on the bytes of a file', () => {
+  const utf8 = new TextEncoder();
+  const decoder = new TextDecoder('utf-8', { fatal: false });
+  const keyOf = (l: string): MacKey => macKeys.find((m) => l.includes(m.id))!;
+  /** One line through a fresh segment verifier, given its bytes or not: what the MAC check concluded. */
+  const macVerdict = (bytes: Uint8Array, withBytes: boolean): { verified: number; codes: string[] } => {
+    const v = new SegmentVerifier({ macKeys, checkFirstSeq: false });
+    const line = decoder.decode(bytes);
+    if (withBytes) v.add(line, bytes);
+    else v.add(line);
+    const r = v.result();
+    return { verified: r.macVerified, codes: r.problems.items.map((p) => p.code).filter((c) => c.startsWith('MAC_')) };
+  };
+  const ascii = golden.records[5]!;
+  // Sealed with U+FFFD (3 bytes in UTF-8) in its text.
+  const replacement = reseal(golden.records[6]!, (r) => ((r['context'] as Record<string, unknown>)['error'] = 'bad byte \uFFFD'), keyOf(golden.records[6]!));
+
+  it('reaches the same verdict from the bytes as from the text, for ASCII, non-ASCII and undecodable lines', () => {
+    const nonAscii = golden.records.find((l) => /[^\x00-\x7f]/.test(l));
+    expect(/^[\x00-\x7f]*$/.test(ascii)).toBe(true);
+    const cases: [string, Uint8Array][] = [
+      ['ASCII record', utf8.encode(ascii)],
+      ['non-ASCII record', utf8.encode(nonAscii!)],
+      // As many bytes as characters, like ASCII, but one invalid byte where
+      // the sealed text has U+FFFD: it decodes to the sealed text, whose MAC holds.
+      ['invalid byte decoding to the sealed text', Buffer.from(Buffer.from(replacement).toString('latin1').replace('\xef\xbf\xbd', '\xff'), 'latin1')],
+    ];
+    expect(cases[2]![1].length).toBe(replacement.length);
+    for (const [name, bytes] of cases) {
+      expect(macVerdict(bytes, true), name).toEqual({ verified: 1, codes: [] });
+      expect(macVerdict(bytes, false), name).toEqual({ verified: 1, codes: [] });
+    }
+  });
+
+  it('finds a changed byte before and after the mac member when reading the bytes', () => {
+    for (const [from, to] of [
+      ['"name":"Dana Whitfield"', '"name":"Dana Whitfielt"'],
+      ['"name":"Q3-payroll-export.csv"', '"name":"Q4-payroll-export.csv"'],
+    ]) {
+      const edited = ascii.replace(from!, to!);
+      expect(edited.indexOf(to!) < edited.indexOf('"mac":')).toBe(from!.includes('Dana'));
+      expect(macVerdict(utf8.encode(edited), true), to).toEqual({ verified: 1, codes: ['MAC_MISMATCH'] });
+    }
   });
 });
 

@@ -27,6 +27,9 @@ export const nobleProvider: CryptoProvider = {
     for (const p of parts) h.update(asBytes(p));
     return h.digest();
   },
+  hmacSha256Hex(key, ...parts) {
+    return toHex(this.hmacSha256(key, ...parts));
+  },
   sha256AndLeafHash(data) {
     const bytes = asBytes(data);
     const prefixed = new Uint8Array(bytes.length + 1);

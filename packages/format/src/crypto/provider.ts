@@ -34,6 +34,12 @@ export interface CryptoProvider {
   sha256(...parts: Bytes[]): Uint8Array;
   hmacSha256(key: Uint8Array, ...parts: Bytes[]): Uint8Array;
   /**
+   * The same MAC as lowercase hex, the form a record's `mac` spells: a
+   * verifier compares texts without converting (on Node.js the hex comes
+   * from OpenSSL's digest directly).
+   */
+  hmacSha256Hex(key: Uint8Array, ...parts: Bytes[]): string;
+  /**
    * SHA-256(data) and SHA-256(0x00 || data) together: the chain hash (as the
    * lowercase hex a record's prev_hash spells it) and the RFC 6962 leaf hash
    * every record needs, from one encoding of the data.

@@ -119,6 +119,14 @@ function outerInput(opad: Buffer, innerDigest: string): Buffer {
   return outer;
 }
 
+/** (K ^ opad) || H((K ^ ipad) || parts): what the outer hash of HMAC(K, parts) hashes, RFC 2104 section 2. */
+function hmacOuterInput(key: Uint8Array, parts: readonly Bytes[]): Buffer {
+  const { ipad, opad } = padsFor(key);
+  scratch.set(ipad, 0);
+  const end = layout(BLOCK, parts);
+  return outerInput(opad, oneShotHash('sha256', scratch.subarray(0, end), 'binary'));
+}
+
 export const nodeProvider: CryptoProvider = {
   name: 'node',
   sha256(...parts) {
@@ -128,11 +136,10 @@ export const nodeProvider: CryptoProvider = {
     return oneShot(scratch.subarray(0, end));
   },
   hmacSha256(key, ...parts) {
-    // HMAC(K, m) = H((K ^ opad) || H((K ^ ipad) || m)), RFC 2104 section 2.
-    const { ipad, opad } = padsFor(key);
-    scratch.set(ipad, 0);
-    const end = layout(BLOCK, parts);
-    return oneShot(outerInput(opad, oneShotHash('sha256', scratch.subarray(0, end), 'binary')));
+    return oneShot(hmacOuterInput(key, parts));
+  },
+  hmacSha256Hex(key, ...parts) {
+    return oneShotHash('sha256', hmacOuterInput(key, parts), 'hex');
   },
   sha256AndLeafHash(data) {
     scratch[0] = 0;
