@@ -7,7 +7,7 @@
 //
 //   npx tsc -b && node bench/dist/bench/bundle.js [--records N] [--threads N] [--keep]
 import { spawn } from 'node:child_process';
-import { createReadStream, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { createReadStream, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -16,7 +16,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { exportBundle, loadConfig, startService } from '@trailseal/server';
 import { richEvent } from '../test-support/events.js';
-import { isMain, listeningUrl, median, printTable, result, type BenchResult } from './measure.js';
+import { isMain, listeningUrl, median, peakRssMb, printTable, result, type BenchResult } from './measure.js';
 
 const CLI = fileURLToPath(new URL('../../../packages/server/dist/cli/main.js', import.meta.url));
 const CHILD = fileURLToPath(new URL('./bundle-verify.js', import.meta.url));
@@ -44,15 +44,6 @@ async function fill(dir: string, n: number): Promise<{ apiKey: string; verifierK
   }
 }
 
-/** Peak resident memory of a process so far, in MB (Linux /proc; undefined elsewhere). */
-function peakRssMb(pid: number): number | undefined {
-  try {
-    const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-    return m === null ? undefined : Number(m[1]) / 1024;
-  } catch {
-    return undefined;
-  }
-}
 
 async function serve(dir: string): Promise<{ url: string; peakRssMb: () => number | undefined; stop: () => Promise<void> }> {
   const child = spawn(process.execPath, [CLI, 'serve', '--data', dir, '--port', '0', '--log-level', 'warn', '--log-name', 'bench.trailseal.example'], {
