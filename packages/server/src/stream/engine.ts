@@ -394,8 +394,12 @@ class SinkRunner {
       await this.#hooks.store.patchSink(this.#sink.id, { lastError: this.lastError, lastErrorAt: this.lastErrorAt });
       if (now - this.failingSince < this.#o.pauseAfterMs) return false;
       const reason = `failing since ${new Date(this.failingSince).toISOString()}: ${this.lastError}`;
-      await this.#hooks.store.patchSink(this.#sink.id, { state: 'paused', pausedReason: reason });
+      // The alert record is committed before the sink shows as paused: whoever
+      // sees the pause finds it in the log. Should the state change then fail,
+      // the next failure pauses again and writes a second alert: a pause is
+      // recorded at least once, never silently.
       await this.#hooks.alert(this.#sink.tenant, 'trailseal.sink.paused', { type: 'sink', sink_id: this.#sink.id, name: this.#sink.name, reason: reason.slice(0, 256), cursor: this.cursor });
+      await this.#hooks.store.patchSink(this.#sink.id, { state: 'paused', pausedReason: reason });
       this.#stopping = true;
       return true;
     } catch (err) {
