@@ -153,11 +153,29 @@ interface TxOptions {
   readonly write: boolean;
 }
 
+/** The least number of appended rows after which a process refreshes the planner's statistics (see #appended). */
+const ANALYZE_AFTER_ROWS = 10_000;
+
+/**
+ * The stored records of a batch's event ids, with their leaf hashes: driven by
+ * the partial event-id index (the planner needs "IS NOT NULL" spelled out),
+ * then one primary-key probe per match; a join let it walk every leaf of the
+ * tenant instead. The index is chosen only with planner statistics: see
+ * PostgresStore.#appended.
+ */
+export const KNOWN_IDS_SQL = `SELECT r.event_id, r.seq, r.received_ms, r.body,
+   (SELECT n.hash FROM nodes n WHERE n.tenant = r.tenant AND n.level = 0 AND n.idx = r.seq) AS hash
+ FROM records r WHERE r.tenant = $1 AND r.event_id = ANY($2::text[]) AND r.event_id IS NOT NULL`;
+
 export class PostgresStore implements Store {
   readonly kind = 'postgres' as const;
   readonly #pool: pg.Pool;
   readonly #url: string;
   #closed = false;
+  /** Rows appended by this process since its last ANALYZE, and how many call for the next one. */
+  #rowsSinceAnalyze = 0;
+  #analyzeAfterRows = ANALYZE_AFTER_ROWS;
+  #analyzing: Promise<void> | undefined;
 
   private constructor(pool: pg.Pool, url: string) {
     this.#pool = pool;
@@ -225,6 +243,7 @@ export class PostgresStore implements Store {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    await this.#analyzing;
     await this.#pool.end();
   }
 
@@ -267,7 +286,7 @@ export class PostgresStore implements Store {
   }
 
   async append(tenant: string, eventIds: readonly string[], build: AppendBuilder): Promise<AppendPlan> {
-    return this.#tx('PostgreSQL write failed', { tenant, write: true }, async (c) => {
+    const plan = await this.#tx('PostgreSQL write failed', { tenant, write: true }, async (c) => {
       // The row lock that serializes this tenant's appenders in every process.
       // Under READ COMMITTED the row returned is the newest committed head.
       const hr = await c.query<HeadSql>(
@@ -278,15 +297,7 @@ export class PostgresStore implements Store {
       const head = headOf(hr.rows[0]);
       const known = new Map<string, ReceiptRow>();
       if (eventIds.length > 0) {
-        const kr = await c.query<{ event_id: string; seq: number; received_ms: number; body: string; hash: Buffer }>(
-          // Driven by the partial event-id index (the planner needs "IS NOT
-          // NULL" spelled out), then one primary-key probe per match: a join
-          // let it walk every leaf of the tenant instead.
-          `SELECT r.event_id, r.seq, r.received_ms, r.body,
-             (SELECT n.hash FROM nodes n WHERE n.tenant = r.tenant AND n.level = 0 AND n.idx = r.seq) AS hash
-           FROM records r WHERE r.tenant = $1 AND r.event_id = ANY($2::text[]) AND r.event_id IS NOT NULL`,
-          [tenant, eventIds],
-        );
+        const kr = await c.query<{ event_id: string; seq: number; received_ms: number; body: string; hash: Buffer }>(KNOWN_IDS_SQL, [tenant, eventIds]);
         for (const r of kr.rows) known.set(r.event_id, { seq: r.seq, leafHash: new Uint8Array(r.hash), receivedAt: logTimestamp(r.received_ms), record: r.body });
       }
       const plan = build(head, known);
@@ -302,6 +313,41 @@ export class PostgresStore implements Store {
       );
       return plan;
     });
+    this.#appended(plan.records.length);
+    return plan;
+  }
+
+  /**
+   * Counts the rows this process appended and refreshes the planner's
+   * statistics of records and nodes each time the table may have doubled
+   * since they were taken. Without statistics PostgreSQL takes one tenant for
+   * half a percent of the table, and looks up a batch's event ids by
+   * scanning the whole tenant instead of probing the event-id index: measured
+   * here with autovacuum off, batch ingest fell from 15,200 to 3,400
+   * events/s within a minute (380,000 records), and each lookup of 1000 ids
+   * took 290 ms instead of 3.5 ms. Autovacuum analyzes too, but only when it
+   * is on and after its naptime; this keeps the plan right either way, at a
+   * cost of one ANALYZE per doubling (a sample of 30,000 rows each time).
+   */
+  #appended(rows: number): void {
+    this.#rowsSinceAnalyze += rows;
+    if (this.#rowsSinceAnalyze < this.#analyzeAfterRows || this.#analyzing !== undefined || this.#closed) return;
+    this.#rowsSinceAnalyze = 0;
+    this.#analyzing = this.#analyze().finally(() => {
+      this.#analyzing = undefined;
+    });
+  }
+
+  async #analyze(): Promise<void> {
+    try {
+      // Only the tables' owner may analyze them; anyone else gets a warning, not an error.
+      await this.#pool.query('ANALYZE records, nodes');
+      const r = await this.#pool.query<{ rows: number }>(`SELECT greatest(reltuples, 0)::float8 AS rows FROM pg_class WHERE oid = 'records'::regclass`);
+      this.#analyzeAfterRows = Math.max(ANALYZE_AFTER_ROWS, r.rows[0]?.rows ?? 0);
+    } catch {
+      // Statistics only steer the planner: a failure here (the database
+      // going away) shows in the next append, which reports it.
+    }
   }
 
   async getHead(tenant: string): Promise<HeadRow | undefined> {
