@@ -27,6 +27,21 @@ async function rawClient(url = db!.url): Promise<pg.Client> {
   return c;
 }
 
+/** A migrated store and a superuser client on a database of their own, both closed after `fn`. */
+async function onFreshDatabase(fn: (s: PostgresStore, c: pg.Client) => Promise<void>): Promise<void> {
+  const fresh = await freshDatabase();
+  dbs.push(fresh);
+  const s = await connect(fresh.url);
+  const c = await rawClient(fresh.url);
+  try {
+    await s.migrate();
+    await fn(s, c);
+  } finally {
+    await c.end();
+    await s.close();
+  }
+}
+
 const KEY = new Uint8Array(32).fill(9);
 
 async function tenantWithEvents(store: PostgresStore, id: string, n: number): Promise<void> {
@@ -207,12 +222,7 @@ describe.skipIf(!havePg)('PostgreSQL store', () => {
     });
 
     it("the store's own reads and writes pass through the policies (it does not rely on its superuser connection)", async () => {
-      const fresh = await freshDatabase();
-      dbs.push(fresh);
-      const s = await connect(fresh.url);
-      const c = await rawClient(fresh.url);
-      try {
-        await s.migrate();
+      await onFreshDatabase(async (s, c) => {
         await tenantWithEvents(s, 'policed', 4);
         expect(await s.listRecords('policed', { fromSeq: 0, limit: 100 })).toHaveLength(5);
         // Narrow the read policy: the store sees exactly what the policy lets through.
@@ -245,22 +255,14 @@ describe.skipIf(!havePg)('PostgreSQL store', () => {
           .catch((e: unknown) => e);
         expect((err as { code?: string }).code).toBe('42501');
         expect((await s.getHead('policed'))?.size).toBe(5);
-      } finally {
-        await c.end();
-        await s.close();
-      }
+      });
     });
 
     it('keeps looking up event ids through their index as a log grows, with autovacuum off', async () => {
       // Without planner statistics PostgreSQL scanned the whole tenant for
       // each batch's ids (ingest fell from 15,200 to 3,400 events/s in a
       // minute); the store analyzes as its tables grow (PostgresStore.#appended).
-      const fresh = await freshDatabase();
-      dbs.push(fresh);
-      const s = await connect(fresh.url);
-      const c = await rawClient(fresh.url);
-      try {
-        await s.migrate();
+      await onFreshDatabase(async (s, c) => {
         await c.query('ALTER TABLE records SET (autovacuum_enabled = false); ALTER TABLE nodes SET (autovacuum_enabled = false)');
         await tenantWithEvents(s, 'grows', 12_000);
         const analyzed = async (): Promise<boolean> =>
@@ -272,10 +274,7 @@ describe.skipIf(!havePg)('PostgreSQL store', () => {
         const plan = await c.query<{ 'QUERY PLAN': string }>(`EXPLAIN ${KNOWN_IDS_SQL.replace('$1', `'grows'`).replace('$2::text[]', `'{${ids.join(',')}}'::text[]`)}`);
         const text = plan.rows.map((r) => r['QUERY PLAN']).join('\n');
         expect(text).toMatch(/Index Scan using records_event_id on records/);
-      } finally {
-        await c.end();
-        await s.close();
-      }
+      });
     });
 
     it('bigint columns come back as numbers, and a dropped connection recovers', async () => {
