@@ -38,7 +38,7 @@ export const nobleProvider: CryptoProvider = {
   },
   recordDigests(key, head, tail) {
     const parts = { head, tail };
-    const mac = toHex(hmac(sha256, key, encoder.encode(joinMacInput(parts))));
+    const mac = this.hmacSha256Hex(key, joinMacInput(parts));
     const bytes = joinRecordBytes(parts, mac);
     return { mac, bytes, ...this.sha256AndLeafHash(bytes) };
   },

@@ -109,22 +109,23 @@ function padsFor(key: Uint8Array): { ipad: Buffer; opad: Buffer } {
   return p;
 }
 
-// (K ^ opad) || inner digest: the outer HMAC input, in its own buffer so that
-// the scratch buffer keeps the message (RFC 2104 section 2).
+// HMAC(K, m) = H((K ^ opad) || H((K ^ ipad) || m)), RFC 2104 section 2: the
+// scratch buffer holds K ^ ipad || m, the outer input has a buffer of its own
+// so that the scratch buffer keeps the message.
 const outer = Buffer.allocUnsafe(BLOCK + 32);
 
-function outerInput(opad: Buffer, innerDigest: string): Buffer {
-  opad.copy(outer, 0);
-  outer.write(innerDigest, BLOCK, 'latin1');
-  return outer;
-}
-
-/** (K ^ opad) || H((K ^ ipad) || parts): what the outer hash of HMAC(K, parts) hashes, RFC 2104 section 2. */
-function hmacOuterInput(key: Uint8Array, parts: readonly Bytes[]): Buffer {
+/** Puts K ^ ipad at the start of the scratch buffer (the message goes after it); returns K ^ opad. */
+function startHmac(key: Uint8Array): Buffer {
   const { ipad, opad } = padsFor(key);
   scratch.set(ipad, 0);
-  const end = layout(BLOCK, parts);
-  return outerInput(opad, oneShotHash('sha256', scratch.subarray(0, end), 'binary'));
+  return opad;
+}
+
+/** (K ^ opad) || H(scratch[0, end)): the outer hash's input once the message ends at `end`. */
+function outerInput(opad: Buffer, end: number): Buffer {
+  opad.copy(outer, 0);
+  outer.write(oneShotHash('sha256', scratch.subarray(0, end), 'binary'), BLOCK, 'latin1');
+  return outer;
 }
 
 export const nodeProvider: CryptoProvider = {
@@ -136,10 +137,12 @@ export const nodeProvider: CryptoProvider = {
     return oneShot(scratch.subarray(0, end));
   },
   hmacSha256(key, ...parts) {
-    return oneShot(hmacOuterInput(key, parts));
+    const opad = startHmac(key);
+    return oneShot(outerInput(opad, layout(BLOCK, parts)));
   },
   hmacSha256Hex(key, ...parts) {
-    return oneShotHash('sha256', hmacOuterInput(key, parts), 'hex');
+    const opad = startHmac(key);
+    return oneShotHash('sha256', outerInput(opad, layout(BLOCK, parts)), 'hex');
   },
   sha256AndLeafHash(data) {
     scratch[0] = 0;
@@ -151,11 +154,10 @@ export const nodeProvider: CryptoProvider = {
     // as K^ipad || head || "," || tail for the inner HMAC hash; then the tail
     // moves right to make room for the mac member, and the last ipad byte
     // becomes the 0x00 of the leaf hash (RFC 6962 section 2.1).
-    const { ipad, opad } = padsFor(key);
-    scratch.set(ipad, 0);
+    const opad = startHmac(key);
     const commaAt = layout(BLOCK, [head]);
     const end = layout(commaAt, [',', tail]);
-    const mac = oneShotHash('sha256', outerInput(opad, oneShotHash('sha256', scratch.subarray(0, end), 'binary')), 'hex');
+    const mac = oneShotHash('sha256', outerInput(opad, end), 'hex');
     const recordEnd = end + MAC_MEMBER_BYTES;
     if (recordEnd > scratch.length) layout(end, [' '.repeat(MAC_MEMBER_BYTES)]);
     scratch.copyWithin(commaAt + MAC_MEMBER_BYTES, commaAt, end);
