@@ -15,6 +15,11 @@ export class MacChecker {
     for (const k of keys) this.keys.set(k.id, k);
   }
 
+  /** Whether any key was disclosed: without one, every MAC is skipped and its input never read. */
+  get disclosesAny(): boolean {
+    return this.keys.size > 0;
+  }
+
   /** Whether a (schema-valid) key id names the UTC day of `receivedAt`. */
   epochMatches(keyId: string, receivedAt: string): boolean {
     if (this.last?.id !== keyId) this.last = { id: keyId, parsed: parseMacKeyId(keyId) };

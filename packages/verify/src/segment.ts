@@ -99,7 +99,9 @@ export class RecordChecker {
     // recognizer proves that and extracts what the checks below need. Any
     // other line takes the reference path, which also explains what is wrong.
     const scanned = scanRecord(line, bytes);
-    const f = scanned !== undefined ? factsOf(scanned, line, bytes) : examineLine(line, lineNo, this.problems);
+    // Byte pieces of the MAC input only when some MAC can be checked: public
+    // verification (no keys disclosed) never reads them.
+    const f = scanned !== undefined ? factsOf(scanned, line, this.macs.disclosesAny ? bytes : undefined) : examineLine(line, lineNo, this.problems);
     // Explicit literals, not spread syntax, on this per-record path: spreading
     // a conditional object costs V8 a clone per call.
     const at = f.seq !== undefined ? { line: lineNo, seq: f.seq } : { line: lineNo };
