@@ -6,7 +6,7 @@
 import { availableParallelism } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { verifyBundleDir } from '@trailseal/verify-cli';
-import { peakRssMb } from './measure.js';
+import { peakRssMb } from '../test-support/memory.js';
 
 const [dir, key, threadArg] = process.argv.slice(2);
 const threads = threadArg === undefined ? availableParallelism() : Number(threadArg);

@@ -16,7 +16,8 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { exportBundle, loadConfig, startService } from '@trailseal/server';
 import { richEvent } from '../test-support/events.js';
-import { isMain, listeningUrl, median, peakRssMb, printTable, result, type BenchResult } from './measure.js';
+import { peakRssMb } from '../test-support/memory.js';
+import { isMain, listeningUrl, median, printTable, result, type BenchResult } from './measure.js';
 
 const CLI = fileURLToPath(new URL('../../../packages/server/dist/cli/main.js', import.meta.url));
 const CHILD = fileURLToPath(new URL('./bundle-verify.js', import.meta.url));

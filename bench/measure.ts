@@ -3,7 +3,6 @@
 // baseline are sampled interleaved: a neighbour's burst slows both alike and
 // the ratio stays meaningful.
 import type { ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { pathToFileURL } from 'node:url';
 
@@ -80,23 +79,6 @@ export function printTable(title: string, rows: readonly BenchResult[]): void {
 }
 
 /** True when the module at `url` is the program's entry point. */
-/**
- * Peak resident memory of a process so far, in MB: VmHWM from Linux /proc
- * (undefined elsewhere). Not resourceUsage().maxRSS for a child's own peak:
- * Linux carries a process's high-water mark across exec, so a child spawned
- * (forked) from a large process reports the parent's size (a 646 MB parent
- * made a 155 MB verification report 606 MB); VmHWM belongs to the program's
- * own memory map, worker threads included.
- */
-export function peakRssMb(pid: number): number | undefined {
-  try {
-    const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-    return m === null ? undefined : Number(m[1]) / 1024;
-  } catch {
-    return undefined;
-  }
-}
-
 export function isMain(url: string): boolean {
   return process.argv[1] !== undefined && url === pathToFileURL(process.argv[1]).href;
 }

@@ -11,6 +11,7 @@ import { verifyBundle, type BundleReport } from '@trailseal/verify';
 import { exportBundle } from '../src/cli/export.js';
 import { verifyBundleDir } from '@trailseal/verify-cli';
 import { richEvent } from '../../../test-support/events.js';
+import { peakRssMb } from '../../../test-support/memory.js';
 import { freshDatabase, requirePg, type FreshDatabase } from './support/pg.js';
 import { startServer } from './support/process.js';
 import { call, createTenant, startTestService, type TestService } from './support/service.js';
@@ -161,11 +162,11 @@ function exportSuite(kind: 'sqlite' | 'postgres'): void {
 describe('on SQLite', () => exportSuite('sqlite'));
 describe.runIf(pgOk)('on PostgreSQL', () => exportSuite('postgres'));
 
-/** Peak resident memory of a process so far, in MB (Linux /proc). */
-function peakRssMb(pid: number): number {
-  const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  if (m === null) throw new Error(`no VmHWM for process ${pid}`);
-  return Number(m[1]) / 1024;
+/** Peak resident memory of a process so far, in MB; the test runs on Linux only, where /proc has it. */
+function peakMb(pid: number): number {
+  const mb = peakRssMb(pid);
+  if (mb === undefined) throw new Error(`no VmHWM for process ${pid}`);
+  return mb;
 }
 
 // "Exports stream with constant memory at any size": a service whose V8 heap
@@ -193,9 +194,9 @@ describe.runIf(process.platform === 'linux')('an export in a service with a 64 M
       }
       const server = await startServer(['--data', dataDir, '--log-name', 'test.trailseal.example'], { NODE_OPTIONS: '--max-old-space-size=64' });
       try {
-        const before = peakRssMb(server.child.pid!);
+        const before = peakMb(server.child.pid!);
         const r = await exportBundle({ url: server.url, apiKey: tenant.apiKey, out, request: {} });
-        expect(peakRssMb(server.child.pid!) - before).toBeLessThan(160);
+        expect(peakMb(server.child.pid!) - before).toBeLessThan(160);
         // The genesis record, the events, the key's issue and the export's own record.
         expect(r.count).toBeGreaterThanOrEqual(n + 1);
         expect(r.bytes).toBeGreaterThan(300_000_000);
