@@ -1,7 +1,7 @@
 // Offline verification throughput of a records file: one core (the whole file
 // as one segment on this thread) and every core (worker threads, one segment
-// each, combined in order), beside the raw
-// one-shot SHA-256 rate of the same records measured in the same run.
+// each, combined in order), beside the raw one-shot SHA-256 rate of the same
+// records measured in the same run.
 //
 //   npx tsc -b && node bench/dist/verify.js [records]
 import { hash } from 'node:crypto';
