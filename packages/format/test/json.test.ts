@@ -1,7 +1,8 @@
 import fc from 'fast-check';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { DEFAULT_JSON_LIMITS, canonicalize, parseJson, parseJsonBytes, utf8 } from '@trailseal/format';
 import type { JsonLimits } from '@trailseal/format';
+import { parseJsonStrict } from '../src/json.js';
 
 interface Caught {
   code: string;
@@ -446,6 +447,82 @@ describe('property: agrees with JSON.parse on JSON.stringify output', () => {
         // Whatever it accepts, JSON.parse accepts with the same result.
         expectSameJson(ours, JSON.parse(text));
       }),
+    );
+  });
+});
+
+describe('the JSON.parse fast path', () => {
+  it('returns what JSON.parse built when it can vouch for it', () => {
+    const spy = vi.spyOn(JSON, 'parse');
+    try {
+      const text = '{"a":[1,-0,2.5,"x\\"y"],"__proto__":{"b":null},"c":"\\u00e9\\ud83d\\ude02"}';
+      const v = parseJson(text);
+      expect(spy).toHaveBeenCalledTimes(1);
+      expect(spy.mock.results[0]!.value).toBe(v);
+      expectSameJson(v, parseJsonStrict(text));
+    } finally {
+      spy.mockRestore();
+    }
+  });
+
+  it('still refuses what JSON.parse accepts and I-JSON forbids', () => {
+    expect(caught(() => parseJson('{"a":1,"b":{"c":"\\"","c":2}}')).code).toBe('JSON_DUPLICATE_KEY');
+    expect(caught(() => parseJsonBytes(utf8('[{"a":"\\\\","a":"\\\\"}]'))).code).toBe('JSON_DUPLICATE_KEY');
+    expect(caught(() => parseJson('["\\ud800"]')).code).toBe('JSON_LONE_SURROGATE');
+    expect(caught(() => parseJson('{"\\udc00":1}')).code).toBe('JSON_LONE_SURROGATE');
+    expect(caught(() => parseJson('9007199254740992')).code).toBe('JSON_NUMBER_RANGE');
+    expect(caught(() => parseJson('[1e400]')).code).toBe('JSON_NUMBER_RANGE');
+    expect(parseJson('[1e20, -1.5e300]')).toEqual([1e20, -1.5e300]);
+  });
+
+  // Texts built to hit every check: a small pool of member names (so
+  // duplicates are common, __proto__ and prototype names among them),
+  // escaped quotes and backslashes next to the delimiters, surrogates
+  // escaped alone and in pairs, numbers on both sides of 2^53 and of
+  // infinity, and limits small enough to be reached.
+  const piece = fc.constantFrom('a', 'é', '\\"', '\\\\', '\\\\u0041', '\\u0041', '\\ud800', '\\udc00', '\\ud83d\\ude02', '😂', '\\n', '\\/', ':', ',');
+  const stringText = fc.array(piece, { maxLength: 4 }).map((ps) => `"${ps.join('')}"`);
+  const nameText = fc.oneof(stringText, fc.constantFrom('"a"', '"a"', '"b"', '"__proto__"', '"constructor"', '"0"', '"\\u0061"'));
+  const numberText = fc.constantFrom('0', '-0', '1.0', '7', '1e20', '-1E+20', '9007199254740991', '-9007199254740991', '9007199254740992', '-9007199254740993', '123456789012345678', '1e400', '-1e400', '1e-400', '0.1', '12.5e-3');
+  const ws = fc.constantFrom('', '', ' ', '\n\t');
+  const { value } = fc.letrec((tie) => ({
+    value: fc.oneof(
+      { depthSize: 'small', withCrossShrink: true },
+      fc.constantFrom('null', 'true', 'false'),
+      numberText,
+      stringText,
+      fc.tuple(fc.array(tie('value'), { maxLength: 4 }), ws).map(([xs, w]) => `[${w}${xs.join(`,${w}`)}]`),
+      fc.tuple(fc.array(fc.tuple(nameText, tie('value')), { maxLength: 4 }), ws).map(([ms, w]) => `{${ms.map(([k, v]) => `${w}${k}${w}:${v}`).join(',')}}`),
+    ),
+  }));
+  const limits = fc.option(fc.record({ maxDepth: fc.integer({ min: 1, max: 5 }), maxMembers: fc.integer({ min: 1, max: 5 }), maxStringLength: fc.integer({ min: 0, max: 8 }) }), { nil: undefined });
+
+  function outcome(f: () => unknown): { v: unknown } | { e: Caught } {
+    try {
+      return { v: f() };
+    } catch (e) {
+      return { e: e as Caught };
+    }
+  }
+
+  it('agrees with the strict parser on values, errors and their offsets', () => {
+    fc.assert(
+      fc.property(value, limits, (text, l) => {
+        const expected = outcome(() => parseJsonStrict(text, l));
+        const ours = outcome(() => parseJson(text, l));
+        const bytes = outcome(() => parseJsonBytes(utf8(text), l));
+        if ('e' in expected) {
+          expect('e' in ours && { code: ours.e.code, message: ours.e.message, details: ours.e.details }).toEqual({ code: expected.e.code, message: expected.e.message, details: expected.e.details });
+          expect('e' in bytes && bytes.e.code).toBe(expected.e.code);
+        } else {
+          expect('v' in ours && 'v' in bytes).toBe(true);
+          if ('v' in ours && 'v' in bytes) {
+            expectSameJson(ours.v, expected.v);
+            expectSameJson(bytes.v, expected.v);
+          }
+        }
+      }),
+      { numRuns: 2000 },
     );
   });
 });
