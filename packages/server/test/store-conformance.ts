@@ -50,6 +50,8 @@ interface Sink {
   sealer?: LogSealer;
   heads: HeadRow[];
   known: ReadonlyMap<string, ReceiptRow>[];
+  /** The plan the builder returned last. */
+  plan?: AppendPlan;
 }
 
 const sink = (): Sink => ({ receipts: [], heads: [], known: [] });
@@ -128,7 +130,8 @@ function eventsBuilder(row: TenantRow, events: readonly EventV1[], at: number | 
       fresh.set(e.id, r);
       out.receipts.push(r);
     }
-    return { records, head: headAfter(sealer, head.signingGeneration, records.length > 0 ? now : head.lastReceivedAtMs) };
+    out.plan = { records, head: headAfter(sealer, head.signingGeneration, records.length > 0 ? now : head.lastReceivedAtMs) };
+    return out.plan;
   };
 }
 
@@ -170,11 +173,14 @@ export function storeConformance(name: string, open: () => Promise<OpenedStore>)
     /** Appends events with the writer-like builder; returns the plan and receipts. */
     async function appendEvents(row: TenantRow, events: readonly EventV1[], at: number | (() => number) = T0 + 1000, s: Store = store): Promise<{ plan: AppendPlan; out: Sink }> {
       const out = sink();
-      const plan = await s.append(
+      const result = await s.append(
         row.id,
         events.map((e) => e.id),
         eventsBuilder(row, events, at, out),
       );
+      // The driver answers with what it committed: the head and the size of the last plan built.
+      const plan = out.plan!;
+      expect(result).toEqual({ head: plan.head, records: plan.records.length });
       return { plan, out };
     }
 
@@ -270,7 +276,7 @@ export function storeConformance(name: string, open: () => Promise<OpenedStore>)
       let seen: HeadRow | undefined;
       let built: AppendPlan | undefined;
       const at = T0 + 86_400_000 * 400 + 123;
-      const plan = await store.append(
+      const result = await store.append(
         row.id,
         events.map((e) => e.id),
         (head, known) => {
@@ -290,7 +296,8 @@ export function storeConformance(name: string, open: () => Promise<OpenedStore>)
       );
       expect(calls).toBe(1);
       expect({ ...seen!, range: hexes(seen!.range) }).toEqual({ ...h0, range: hexes(h0.range) });
-      expect(plan).toBe(built);
+      const plan = built!;
+      expect(result).toEqual({ head: plan.head, records: 7 });
       expect(plan.records.map((r) => r.sealed.record.seq)).toEqual([1, 2, 3, 4, 5, 6, 7]);
 
       const head = await store.getHead(row.id);

@@ -10,7 +10,7 @@
 // rebuilt whenever it does not stand exactly on that head (a failed commit,
 // another process appended), so what it seals always continues committed state.
 import { CompactRange, LOG_FIELDS, LogSealer, TrailsealError, canonicalEvent, canonicalize, deriveSigningSeed, macKeyFor, newEd25519Signer, parseMacKeyId, toHex, type EventV1, type SealedRecord } from '@trailseal/format';
-import type { AppendPlan, HeadRow, PlannedRecord, ReceiptRow, Store, TenantRow } from '../store/types.js';
+import type { AppendPlan, AppendResult, HeadRow, PlannedRecord, ReceiptRow, Store, TenantRow } from '../store/types.js';
 
 export interface Receipt {
   readonly seq: number;
@@ -199,9 +199,9 @@ export class TenantWriter {
     }
     const receipts: Receipt[][] = [];
     const refused = new Map<number, TrailsealError>();
-    let plan: AppendPlan;
+    let done: AppendResult;
     try {
-      plan = await this.#store.append(this.tenant.id, ids, (head, known) => this.#build(head, known, batch, receipts, refused));
+      done = await this.#store.append(this.tenant.id, ids, (head, known) => this.#build(head, known, batch, receipts, refused));
     } catch (e) {
       // The sealer may hold records that were not committed.
       this.#sealer = undefined;
@@ -209,10 +209,10 @@ export class TenantWriter {
       for (const j of batch) j.reject(e);
       return;
     }
-    this.committedSize = plan.head.size;
-    this.#sealerSigningGeneration = plan.head.signingGeneration;
+    this.committedSize = done.head.size;
+    this.#sealerSigningGeneration = done.head.signingGeneration;
     this.#hooks.dequeued(events);
-    this.#hooks.committed(this.tenant.id, { events, records: plan.records.length, ms: performance.now() - started });
+    this.#hooks.committed(this.tenant.id, { events, records: done.records, ms: performance.now() - started });
     batch.forEach((j, i) => {
       const no = refused.get(i);
       if (no !== undefined) j.reject(no);

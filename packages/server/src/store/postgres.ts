@@ -20,7 +20,7 @@ import pg from 'pg';
 import { TrailsealError, logTimestamp, type NodeId } from '@trailseal/format';
 import { checkPlan, joinHashes, storeFailure } from './common.js';
 import { SINK_COLUMNS, headOf, keyOf, sinkOf, sinkPatchColumns, sinkValues, tenantOf, type HeadSql, type KeySql, type SinkSql, type TenantSql } from './rows.js';
-import type { ApiKeyRow, AppendBuilder, AppendPlan, CheckpointRow, HeadRow, ReceiptRow, RecordQuery, Scope, SinkPatch, SinkRow, Store, StoredRecord, TenantRow } from './types.js';
+import type { ApiKeyRow, AppendBuilder, AppendPlan, AppendResult, CheckpointRow, HeadRow, ReceiptRow, RecordQuery, Scope, SinkPatch, SinkRow, Store, StoredRecord, TenantRow } from './types.js';
 
 const { Pool, escapeLiteral } = pg;
 
@@ -285,8 +285,8 @@ export class PostgresStore implements Store {
     return (await this.#query<TenantSql>('SELECT * FROM tenants ORDER BY id')).map(tenantOf);
   }
 
-  async append(tenant: string, eventIds: readonly string[], build: AppendBuilder): Promise<AppendPlan> {
-    const plan = await this.#tx('PostgreSQL write failed', { tenant, write: true }, async (c) => {
+  async append(tenant: string, eventIds: readonly string[], build: AppendBuilder): Promise<AppendResult> {
+    const result = await this.#tx('PostgreSQL write failed', { tenant, write: true }, async (c) => {
       // The row lock that serializes this tenant's appenders in every process.
       // Under READ COMMITTED the row returned is the newest committed head.
       const hr = await c.query<HeadSql>(
@@ -311,10 +311,10 @@ export class PostgresStore implements Store {
          SELECT pg_notify('${COMMIT_CHANNEL}', tenant) FROM u`,
         [tenant, h.size, h.prevHash, joinHashes(h.range), h.macGeneration, h.signingGeneration, h.lastReceivedAtMs],
       );
-      return plan;
+      return { head: plan.head, records: plan.records.length };
     });
-    this.#appended(plan.records.length);
-    return plan;
+    this.#appended(result.records);
+    return result;
   }
 
   /**

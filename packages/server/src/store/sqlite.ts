@@ -17,7 +17,7 @@ import { TrailsealError, type NodeId } from '@trailseal/format';
 import { checkPlan, storeFailure } from './common.js';
 import { SqliteEngine, type WritePlan } from './sqlite-engine.js';
 import type { SerializedError, WriterReply, WriterRequest } from './sqlite-writer.js';
-import type { ApiKeyRow, AppendBuilder, AppendPlan, CheckpointRow, HeadRow, RecordQuery, SinkPatch, SinkRow, Store, StoredRecord, TenantRow } from './types.js';
+import type { ApiKeyRow, AppendBuilder, AppendPlan, AppendResult, CheckpointRow, HeadRow, RecordQuery, SinkPatch, SinkRow, Store, StoredRecord, TenantRow } from './types.js';
 
 export interface SqliteStoreOptions {
   /** Path of the database file. */
@@ -160,20 +160,29 @@ export class SqliteStore implements Store {
     return this.#reader.tenants();
   }
 
-  async append(tenant: string, eventIds: readonly string[], build: AppendBuilder): Promise<AppendPlan> {
+  async append(tenant: string, eventIds: readonly string[], build: AppendBuilder): Promise<AppendResult> {
     for (let attempt = 0; ; attempt++) {
       const head = this.#reader.head(tenant);
       if (head === undefined) throw new TrailsealError('TENANT_NOT_FOUND', `no tenant ${tenant}`);
-      const known = this.#reader.known(tenant, eventIds);
-      const plan = build(head, known);
-      checkPlan(head, plan);
-      const packed = writePlanOf(plan);
+      const { packed, result } = this.#plan(tenant, head, eventIds, build);
       const outcome = await this.#call<'committed' | 'conflict'>('append', tenant, { size: head.size, prevHash: head.prevHash }, packed);
-      if (outcome === 'committed') return plan;
+      if (outcome === 'committed') return result;
       if (attempt >= MAX_CONFLICTS) {
         throw new TrailsealError('STORE_UNAVAILABLE', `tenant ${tenant}: the head moved under ${MAX_CONFLICTS} attempts in a row (other writers on this database)`);
       }
     }
+  }
+
+  /**
+   * Builds and packs an append. Synchronous, so that the plan is not a local
+   * of append() and nothing holds it while the writer thread commits: with
+   * 4,000 events queued, a batch's sealed records surviving young-generation
+   * collections cost a sixth of the event loop in garbage collection.
+   */
+  #plan(tenant: string, head: HeadRow, eventIds: readonly string[], build: AppendBuilder): { packed: WritePlan; result: AppendResult } {
+    const plan = build(head, this.#reader.known(tenant, eventIds));
+    checkPlan(head, plan);
+    return { packed: writePlanOf(plan), result: { head: plan.head, records: plan.records.length } };
   }
 
   async getHead(tenant: string): Promise<HeadRow | undefined> {

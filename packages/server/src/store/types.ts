@@ -53,6 +53,17 @@ export interface AppendPlan {
 }
 
 /**
+ * What an append committed. Drivers return this rather than the plan, so that
+ * the sealed records (their objects and canonical strings) can be collected
+ * once they are packed for the write instead of living through the commit.
+ */
+export interface AppendResult {
+  readonly head: HeadRow;
+  /** How many records the plan held. */
+  readonly records: number;
+}
+
+/**
  * Builds an append on `head`, given the receipts of those of the requested
  * event ids already stored. It must be synchronous, must not perform I/O, and
  * may be called more than once: a driver either calls it with the head locked
@@ -146,7 +157,7 @@ export interface Store {
    * not exist. The planned records must continue the head exactly (seq =
    * head.size, head.size + 1, ...); the driver rejects anything else.
    */
-  append(tenant: string, eventIds: readonly string[], build: AppendBuilder): Promise<AppendPlan>;
+  append(tenant: string, eventIds: readonly string[], build: AppendBuilder): Promise<AppendResult>;
   getHead(tenant: string): Promise<HeadRow | undefined>;
   getRecord(tenant: string, seq: number): Promise<StoredRecord | undefined>;
   listRecords(tenant: string, q: RecordQuery): Promise<StoredRecord[]>;
