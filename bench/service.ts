@@ -47,6 +47,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
 import { richEvent } from '../test-support/events.js';
+import { peakRssMb } from '../test-support/memory.js';
 import { isMain, median } from './measure.js';
 
 const CLI = fileURLToPath(new URL('../../../packages/server/dist/cli/main.js', import.meta.url));
@@ -373,6 +374,8 @@ interface Sample extends Run {
   readonly cpu: ReturnType<CpuMeter['read']>;
   /** Group commits during the sample (the service only). */
   readonly commits?: Commits;
+  /** The server's peak resident memory so far (VmHWM), MB. */
+  readonly peakRssMb: number | undefined;
 }
 
 async function sample(s: Server, mode: Mode, ms: number): Promise<Sample> {
@@ -382,7 +385,7 @@ async function sample(s: Server, mode: Mode, ms: number): Promise<Sample> {
   const cpu = meter.read();
   const after = await s.commits?.();
   const commits = before === undefined || after === undefined ? undefined : { count: after.count - before.count, ms: after.ms - before.ms, records: after.records - before.records };
-  return { ...run, cpu, ...(commits !== undefined ? { commits } : {}) };
+  return { ...run, cpu, peakRssMb: s.child.pid === undefined ? undefined : peakRssMb(s.child.pid), ...(commits !== undefined ? { commits } : {}) };
 }
 
 export interface Figure {
@@ -395,6 +398,8 @@ export interface Figure {
   readonly cpu: Cpu;
   /** Server CPU ms per 1000 events. */
   readonly serverMsPer1000: number;
+  /** The server's peak resident memory (VmHWM) at the end of the figure, MB; NaN for in-process figures. */
+  readonly peakRssMb: number;
   /** The service's group commits: per second, records per commit, mean duration (ms), share of wall time spent committing. */
   readonly commits?: { readonly perSec: number; readonly records: number; readonly ms: number; readonly busy: number };
 }
@@ -419,6 +424,7 @@ function figure(samples: readonly Sample[]): Figure {
       machine: sum((c) => c.busy) / Math.max(sum((c) => c.total), 1e-9),
     },
     serverMsPer1000: events === 0 ? NaN : (server * 1000 * 1000) / events,
+    peakRssMb: Math.max(...samples.map((x) => x.peakRssMb ?? NaN)),
     ...commitStats(samples, secs),
   };
 }
@@ -495,7 +501,7 @@ async function hypercore(dir: string, mode: Mode): Promise<Figure> {
     for (let i = 0; i < ROUNDS; i++) {
       const meter = new CpuMeter(undefined, false);
       const run = await hypercoreRun(core, mode, (SECONDS * 1000) / ROUNDS);
-      samples.push({ ...run, cpu: meter.read() });
+      samples.push({ ...run, cpu: meter.read(), peakRssMb: undefined });
     }
     return figure(samples);
   } finally {
@@ -567,9 +573,9 @@ function printReport(r: ServiceResults): void {
 
   console.log(
     '\nCPU seconds per wall second (2.00 = both cores): server process (its main thread), load generator (for hypercore: this process, hypercore included), PostgreSQL;' +
-      ' machine busy; server CPU ms per 1000 events; the service\'s group commits: per second x records each, mean duration (seal + write + durable commit), share of wall time spent in one',
+      ' machine busy; server CPU ms per 1000 events; server peak RSS so far (VmHWM); the service\'s group commits: per second x records each, mean duration (seal + write + durable commit), share of wall time spent in one',
   );
-  const cpuRows: string[][] = [['figure', 'server (main)', 'load gen', 'postgres', 'machine', 'server ms/1000 ev', 'group commits', 'samples (events/s)']];
+  const cpuRows: string[][] = [['figure', 'server (main)', 'load gen', 'postgres', 'machine', 'server ms/1000 ev', 'peak RSS MB', 'group commits', 'samples (events/s)']];
   const cpuRow = (name: string, x: Figure | undefined, inProcess = false): void => {
     if (x === undefined) return;
     cpuRows.push([
@@ -579,6 +585,7 @@ function printReport(r: ServiceResults): void {
       x.cpu.db === 0 ? '-' : x.cpu.db.toFixed(2),
       `${Math.round(x.cpu.machine * 100)}%`,
       inProcess ? '-' : x.serverMsPer1000.toFixed(1),
+      inProcess ? '-' : fmt(x.peakRssMb),
       x.commits === undefined ? '-' : `${fmt(x.commits.perSec)}/s x ${x.commits.records.toFixed(1)}, ${x.commits.ms.toFixed(1)} ms (${Math.round(x.commits.busy * 100)}%)`,
       x.samples.map(fmt).join(' '),
     ]);
@@ -591,7 +598,7 @@ function printReport(r: ServiceResults): void {
   }
   cpuRow('hypercore batch', hb, true);
   cpuRow(`hypercore ${CLIENTS} appenders`, hs, true);
-  printColumns(cpuRows, [false, true, true, true, true, true, true, false]);
+  printColumns(cpuRows, [false, true, true, true, true, true, true, true, false]);
 }
 
 function printColumns(rows: readonly string[][], right: readonly boolean[]): void {
