@@ -8,6 +8,7 @@ export * from './keys.js';
 export * from './record.js';
 export * from './seal.js';
 export * from './record-codec.js';
+export * from './record-batch.js';
 export * from './record-scan.js';
 export { isPlainObject } from './schema.js';
 export * from './note.js';

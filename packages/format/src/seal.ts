@@ -16,6 +16,7 @@ import { canonicalize } from './jcs.js';
 import { canonicalRecordParts, joinMacInput } from './record-codec.js';
 import { macEpochOf, macKeyFor, type MacKey } from './keys.js';
 import { CompactRange, type NodeId } from './merkle.js';
+import type { RecordBytesBatch } from './record-batch.js';
 import { newEd25519Signer, type NoteSigner } from './note.js';
 import { RECORD_VERSION, SYSTEM_ACTION_PREFIX, TENANT_RE, type EventV1, type LogRecord, type RecordSignature } from './record.js';
 
@@ -120,6 +121,7 @@ export class LogSealer {
   // The MAC key of the epoch most recently used: one check per record
   // instead of a lookup (records arrive in time order, one epoch a day).
   private lastMac: { epoch: string; generation: number; key: MacKey } | undefined;
+  private batch: RecordBytesBatch | undefined;
 
   constructor(opts: SealerOptions) {
     if (!TENANT_RE.test(opts.tenant)) {
@@ -133,6 +135,15 @@ export class LogSealer {
     this.prevHash = opts.state?.prevHash ?? GENESIS_PREV_HASH;
     this.range = opts.state?.range.clone() ?? new CompactRange();
     this.macGeneration = opts.state?.macGeneration ?? 0;
+  }
+
+  /**
+   * Copies the bytes of every record sealed from now on into `batch` (in
+   * sealing order), until called with undefined: the bytes exactly as they
+   * were hashed, for a store that writes bytes.
+   */
+  collectInto(batch: RecordBytesBatch | undefined): void {
+    this.batch = batch;
   }
 
   get state(): SealerState {
@@ -254,7 +265,8 @@ export class LogSealer {
       record['sigs'] = signers.map((s) => signRecord(signingInput, s));
     }
     const parts = canonicalRecordParts(record);
-    const { mac, bytes: canonical, hashHex: rh, leafHash: lh } = cryptoProvider().recordDigests(mk.key, parts.head, parts.tail);
+    const { mac, bytes: canonical, encoded, hashHex: rh, leafHash: lh } = cryptoProvider().recordDigests(mk.key, parts.head, parts.tail);
+    this.batch?.add(encoded);
     record['mac'] = mac;
     const nodes: { id: NodeId; hash: Uint8Array }[] = [];
     this.range.append(lh, (id, hash) => nodes.push({ id, hash }));

@@ -62,6 +62,8 @@ describe.each(providers.map((p) => [p.name, p] as const))('%s provider', (_, p) 
         const bytes = `${h},"mac":"${mac}",${tail}`;
         expect(d.mac).toBe(mac);
         expect(d.bytes).toBe(bytes);
+        expect(Buffer.from(d.encoded).toString('utf8')).toBe(bytes);
+        expect(d.encoded.length).toBe(Buffer.byteLength(bytes));
         expect(d.hashHex).toBe(createHash('sha256').update(bytes).digest('hex'));
         expect(toHex(d.leafHash)).toBe(createHash('sha256').update(Buffer.of(0)).update(bytes).digest('hex'));
       }),

@@ -8,6 +8,7 @@ import {
   CompactRange,
   GENESIS_PREV_HASH,
   LogSealer,
+  RecordBytesBatch,
   TrailsealError,
   consistencyProofAsync,
   deriveSigningSeed,
@@ -264,7 +265,7 @@ export function storeConformance(name: string, open: () => Promise<OpenedStore>)
       expect(listed.filter((id) => ids.includes(id))).toEqual([...ids].sort());
     });
 
-    it('append continues the head, returns the plan, stores records byte-exact and their nodes, and the head round-trips', async () => {
+    it('append continues the head, answers with it, stores records byte-exact (from the bytes the sealer collected) and their nodes, and the head round-trips', async () => {
       const { row, head: h0 } = await createLog('append');
       const tricky: EventV1 = {
         ...richEvent(3),
@@ -286,11 +287,15 @@ export function storeConformance(name: string, open: () => Promise<OpenedStore>)
           // Move the generations too, so that they are seen to round-trip.
           const sealer = sealerFor(row, head);
           const records: PlannedRecord[] = [];
+          // As writer.ts does: the store may write the bytes the sealer hashed.
+          const bytes = new RecordBytesBatch(16);
+          sealer.collectInto(bytes);
           for (const e of events.slice(0, 2)) records.push({ sealed: sealer.append(e, at), eventId: e.id });
           records.push({ sealed: sealer.rotateMacKeys(at, 'test'), eventId: null });
           for (const e of events.slice(2)) records.push({ sealed: sealer.append(e, at), eventId: e.id });
           records.push({ sealed: sealer.systemEvent('trailseal.test.note', { n: 1 }, at), eventId: null });
-          built = { records, head: headAfter(sealer, head.signingGeneration + 2, at) };
+          sealer.collectInto(undefined);
+          built = { records, bytes, head: headAfter(sealer, head.signingGeneration + 2, at) };
           return built;
         },
       );
@@ -432,6 +437,15 @@ export function storeConformance(name: string, open: () => Promise<OpenedStore>)
         return { records, head: { ...headAfter(sealer, head.signingGeneration, at), size: head.size + 2 } };
       };
       const noRecordsButMoves: AppendBuilder = (head) => ({ records: [], head: { ...head, size: head.size + 1 } });
+      const bytesOfFewer: AppendBuilder = (head) => {
+        const sealer = sealerFor(row, head);
+        const bytes = new RecordBytesBatch();
+        sealer.collectInto(bytes);
+        const records = [{ sealed: sealer.append(ev(3, 'p-3'), at), eventId: 'p-3' }];
+        sealer.collectInto(undefined);
+        records.push({ sealed: sealer.append(ev(4, 'p-4'), at), eventId: 'p-4' });
+        return { records, bytes, head: headAfter(sealer, head.signingGeneration, at) };
+      };
       const wrongEdge: AppendBuilder = (head) => {
         const sealer = sealerFor(row, head);
         const records = [{ sealed: sealer.append(ev(3, 'p-3'), at), eventId: 'p-3' }];
@@ -445,6 +459,7 @@ export function storeConformance(name: string, open: () => Promise<OpenedStore>)
         ['forks from a stale head', rewinds],
         ['misstates the head', wrongHead],
         ['moves the head without records', noRecordsButMoves],
+        ['holds the bytes of fewer records than it plans', bytesOfFewer],
         ["misstates the tree's right edge", wrongEdge],
       ] as const) {
         expect(await codeOfRejection(store.append(row.id, ['p-3', 'p-4'], build)), what).toBe('INTERNAL');

@@ -40,7 +40,8 @@ export const nobleProvider: CryptoProvider = {
     const parts = { head, tail };
     const mac = this.hmacSha256Hex(key, joinMacInput(parts));
     const bytes = joinRecordBytes(parts, mac);
-    return { mac, bytes, ...this.sha256AndLeafHash(bytes) };
+    const encoded = encoder.encode(bytes);
+    return { mac, bytes, encoded, ...this.sha256AndLeafHash(encoded) };
   },
   createSha256() {
     const h = sha256.create();

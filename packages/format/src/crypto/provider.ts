@@ -26,6 +26,11 @@ export interface RecordDigests extends ChainAndLeafHash {
   readonly mac: string;
   /** The record bytes, as a string. */
   readonly bytes: string;
+  /**
+   * The same bytes, UTF-8 encoded, as hashed. A view the provider may reuse
+   * at its next call: copy it before calling again.
+   */
+  readonly encoded: Uint8Array;
 }
 
 export interface CryptoProvider {

@@ -163,10 +163,12 @@ export const nodeProvider: CryptoProvider = {
     scratch.copyWithin(commaAt + MAC_MEMBER_BYTES, commaAt, end);
     scratch.write(`,"mac":"${mac}",`, commaAt, 'latin1');
     scratch[BLOCK - 1] = 0;
+    const encoded = scratch.subarray(BLOCK, recordEnd);
     return {
       mac,
       bytes: joinRecordBytes({ head, tail }, mac),
-      hashHex: oneShotHash('sha256', scratch.subarray(BLOCK, recordEnd), 'hex'),
+      encoded,
+      hashHex: oneShotHash('sha256', encoded, 'hex'),
       leafHash: oneShot(scratch.subarray(BLOCK - 1, recordEnd)),
     };
   },

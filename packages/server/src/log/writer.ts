@@ -9,7 +9,7 @@
 // plan must extend and writes only if that head is still the stored one; it is
 // rebuilt whenever it does not stand exactly on that head (a failed commit,
 // another process appended), so what it seals always continues committed state.
-import { CompactRange, LOG_FIELDS, LogSealer, TrailsealError, canonicalEvent, canonicalize, deriveSigningSeed, macKeyFor, newEd25519Signer, parseMacKeyId, toHex, type EventV1, type SealedRecord } from '@trailseal/format';
+import { CompactRange, LOG_FIELDS, LogSealer, RecordBytesBatch, TrailsealError, canonicalEvent, canonicalize, deriveSigningSeed, macKeyFor, newEd25519Signer, parseMacKeyId, toHex, type EventV1, type SealedRecord } from '@trailseal/format';
 import type { AppendPlan, AppendResult, HeadRow, PlannedRecord, ReceiptRow, Store, TenantRow } from '../store/types.js';
 
 export interface Receipt {
@@ -227,47 +227,55 @@ export class TenantWriter {
     // received_at never runs backwards, even if the clock does.
     const now = Math.max(this.#now(), head.lastReceivedAtMs);
     const records: PlannedRecord[] = [];
+    // The bytes the sealer hashes are the bytes the store writes.
+    const bytes = new RecordBytesBatch();
     const fresh = new Map<string, { receipt: Receipt; event: EventV1 }>();
     let signingGeneration = head.signingGeneration;
-    batch.forEach((job, index) => {
-      const out: Receipt[] = [];
-      receipts.push(out);
-      if (job.kind === 'system') {
-        const made = job.make(sealer, now, head);
-        for (const sealed of made.records) {
-          records.push({ sealed, eventId: null });
-          out.push(receiptOf(sealed));
+    sealer.collectInto(bytes);
+    try {
+      batch.forEach((job, index) => {
+        const out: Receipt[] = [];
+        receipts.push(out);
+        if (job.kind === 'system') {
+          const made = job.make(sealer, now, head);
+          for (const sealed of made.records) {
+            records.push({ sealed, eventId: null });
+            out.push(receiptOf(sealed));
+          }
+          if (made.signingRotated === true) signingGeneration++;
+          return;
         }
-        if (made.signingRotated === true) signingGeneration++;
-        return;
-      }
-      // A request is all or nothing: its ids are checked before any of its events is sealed.
-      const conflict = idConflict(job.events, known, fresh);
-      if (conflict !== undefined) {
-        refused.set(index, conflict);
-        return;
-      }
-      for (const ev of job.events) {
-        const old = known.get(ev.id);
-        if (old !== undefined) {
-          out.push({ seq: old.seq, leafHash: toHex(old.leafHash), receivedAt: old.receivedAt, duplicate: true });
-          continue;
+        // A request is all or nothing: its ids are checked before any of its events is sealed.
+        const conflict = idConflict(job.events, known, fresh);
+        if (conflict !== undefined) {
+          refused.set(index, conflict);
+          return;
         }
-        const again = fresh.get(ev.id);
-        if (again !== undefined) {
-          out.push({ ...again.receipt, duplicate: true });
-          continue;
+        for (const ev of job.events) {
+          const old = known.get(ev.id);
+          if (old !== undefined) {
+            out.push({ seq: old.seq, leafHash: toHex(old.leafHash), receivedAt: old.receivedAt, duplicate: true });
+            continue;
+          }
+          const again = fresh.get(ev.id);
+          if (again !== undefined) {
+            out.push({ ...again.receipt, duplicate: true });
+            continue;
+          }
+          const sealed = sealer.append(ev, now);
+          records.push({ sealed, eventId: ev.id });
+          const r = receiptOf(sealed);
+          fresh.set(ev.id, { receipt: r, event: ev });
+          out.push(r);
         }
-        const sealed = sealer.append(ev, now);
-        records.push({ sealed, eventId: ev.id });
-        const r = receiptOf(sealed);
-        fresh.set(ev.id, { receipt: r, event: ev });
-        out.push(r);
-      }
-    });
+      });
+    } finally {
+      sealer.collectInto(undefined);
+    }
     const st = sealer.state;
     return {
       records,
+      bytes,
       head: {
         size: st.size,
         prevHash: st.prevHash,

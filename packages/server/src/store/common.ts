@@ -25,6 +25,9 @@ export function checkPlan(head: HeadRow, plan: AppendPlan): void {
     size++;
     prev = sealed.recordHash;
   }
+  if (plan.bytes !== undefined && plan.bytes.count !== plan.records.length) {
+    throw new TrailsealError('INTERNAL', `append plan holds ${plan.records.length} records but the bytes of ${plan.bytes.count}`);
+  }
   if (plan.head.size !== size || plan.head.prevHash !== prev) {
     throw new TrailsealError('INTERNAL', `append plan head (size ${plan.head.size}) is not the end of its records (size ${size})`);
   }

@@ -47,16 +47,17 @@ CREATE TABLE IF NOT EXISTS api_keys (
 
 /**
  * What a writer stores for one append, packed in a few flat values so that
- * handing it to the writer thread clones five objects, not a few per record.
- * Record bodies are canonical JSON, which never holds a raw line feed (RFC
- * 8785 escapes control characters), so they travel joined by "\n".
+ * handing it to the writer thread clones a few objects, not a few per record.
+ * The record bodies are their bytes back to back (a buffer the thread is
+ * handed, not a copy), record i ending at bodyEnds[i].
  */
 export interface WritePlan {
   readonly seqs: Float64Array;
   readonly receivedMs: Float64Array;
   /** Producer event ids; null for records the log writes itself. */
   readonly eventIds: readonly (string | null)[];
-  readonly bodies: string;
+  readonly bodies: Uint8Array;
+  readonly bodyEnds: Float64Array;
   /** Per completed tree node: level and index, interleaved. */
   readonly nodeIds: Float64Array;
   /** The nodes' hashes, 32 bytes each, in nodeIds order. */
@@ -139,11 +140,13 @@ export class SqliteEngine {
 
   #writePlan(tenant: string, plan: WritePlan): void {
     const s = this.#s;
-    const bodies = plan.seqs.length === 0 ? [] : plan.bodies.split('\n');
-    if (bodies.length !== plan.seqs.length || plan.eventIds.length !== plan.seqs.length || plan.nodeHashes.length !== (plan.nodeIds.length / 2) * 32) {
+    const n = plan.seqs.length;
+    const ends = plan.bodyEnds;
+    if (ends.length !== n || (n > 0 && ends[n - 1] !== plan.bodies.length) || plan.eventIds.length !== n || plan.nodeHashes.length !== (plan.nodeIds.length / 2) * 32) {
       throw new TrailsealError('INTERNAL', 'malformed write plan');
     }
-    for (let i = 0; i < bodies.length; i++) s.insertRecord.run(tenant, plan.seqs[i], plan.eventIds[i], plan.receivedMs[i], bodies[i]);
+    const bodies = Buffer.from(plan.bodies.buffer, plan.bodies.byteOffset, plan.bodies.byteLength);
+    for (let i = 0, start = 0; i < n; start = ends[i++]!) s.insertRecord.run(tenant, plan.seqs[i], plan.eventIds[i], plan.receivedMs[i], bodies.subarray(start, ends[i]));
     for (let i = 0; i < plan.nodeIds.length; i += 2) s.insertNode.run(tenant, plan.nodeIds[i], plan.nodeIds[i + 1], plan.nodeHashes.subarray(i * 16, i * 16 + 32));
     const h = plan.head;
     s.updateHead.run(h.size, h.prevHash, joinHashes(h.range), h.macGeneration, h.signingGeneration, h.lastReceivedAtMs, tenant);
@@ -300,7 +303,10 @@ function prepare(db: Database.Database) {
        CROSS JOIN records r ON r.tenant = @tenant AND r.event_id = j.value AND r.event_id IS NOT NULL
        CROSS JOIN nodes n ON n.tenant = @tenant AND n.level = 0 AND n.idx = r.seq`,
     ),
-    insertRecord: db.prepare('INSERT INTO records (tenant, seq, event_id, received_ms, body) VALUES (?, ?, ?, ?, ?)'),
+    // The body is bound as its UTF-8 bytes and stored as TEXT: a cast from BLOB
+    // reinterprets the bytes in the database encoding (UTF-8) without a copy
+    // through a JavaScript string (https://www.sqlite.org/lang_expr.html#castexpr).
+    insertRecord: db.prepare('INSERT INTO records (tenant, seq, event_id, received_ms, body) VALUES (?, ?, ?, ?, CAST(? AS TEXT))'),
     insertNode: db.prepare('INSERT INTO nodes (tenant, level, idx, hash) VALUES (?, ?, ?, ?)'),
     getRecord: db.prepare('SELECT body FROM records WHERE tenant = ? AND seq = ?'),
     listRecords: db.prepare('SELECT seq, body FROM records WHERE tenant = ? AND seq >= ? AND seq < ? ORDER BY seq LIMIT ?'),

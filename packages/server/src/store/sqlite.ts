@@ -13,7 +13,7 @@
 // database (the `trailseal tenant create --data` command) is the usual cause.
 import { existsSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
-import { TrailsealError, type NodeId } from '@trailseal/format';
+import { RecordBytesBatch, TrailsealError, utf8, type NodeId } from '@trailseal/format';
 import { checkPlan, storeFailure } from './common.js';
 import { SqliteEngine, type WritePlan } from './sqlite-engine.js';
 import type { SerializedError, WriterReply, WriterRequest } from './sqlite-writer.js';
@@ -46,7 +46,11 @@ export function writePlanOf(plan: AppendPlan): WritePlan {
   const seqs = new Float64Array(n);
   const receivedMs = new Float64Array(n);
   const eventIds: (string | null)[] = new Array<string | null>(n);
-  const bodies: string[] = new Array<string>(n);
+  let bytes = plan.bytes;
+  if (bytes === undefined) {
+    bytes = new RecordBytesBatch();
+    for (const r of plan.records) bytes.add(utf8(r.sealed.canonical));
+  }
   let nodes = 0;
   for (const r of plan.records) nodes += r.sealed.nodes.length;
   const nodeIds = new Float64Array(nodes * 2);
@@ -56,7 +60,6 @@ export function writePlanOf(plan: AppendPlan): WritePlan {
     seqs[i] = sealed.record.seq;
     receivedMs[i] = Date.parse(sealed.record.received_at);
     eventIds[i] = eventId;
-    bodies[i] = sealed.canonical;
     for (const node of sealed.nodes) {
       nodeIds[2 * k] = node.id.level;
       nodeIds[2 * k + 1] = node.id.index;
@@ -64,7 +67,7 @@ export function writePlanOf(plan: AppendPlan): WritePlan {
       k++;
     }
   });
-  return { seqs, receivedMs, eventIds, bodies: bodies.join('\n'), nodeIds, nodeHashes, head: plan.head };
+  return { seqs, receivedMs, eventIds, bodies: bytes.data, bodyEnds: Float64Array.from(bytes.ends), nodeIds, nodeHashes, head: plan.head };
 }
 
 export class SqliteStore implements Store {
@@ -111,6 +114,11 @@ export class SqliteStore implements Store {
   }
 
   #call<T>(op: WriterRequest['op'], ...args: unknown[]): Promise<T> {
+    return this.#post(op, args, []);
+  }
+
+  /** Sends a request to the writer thread, handing over (not copying) the `transfer` buffers. */
+  #post<T>(op: WriterRequest['op'], args: unknown[], transfer: ArrayBuffer[]): Promise<T> {
     if (this.#closed) return Promise.reject(new TrailsealError('STORE_UNAVAILABLE', 'the store is closed'));
     return new Promise<T>((resolve, reject) => {
       const id = this.#nextId++;
@@ -118,7 +126,7 @@ export class SqliteStore implements Store {
       try {
         const w = this.#writer();
         w.ref();
-        w.postMessage({ id, op, args } satisfies WriterRequest);
+        w.postMessage({ id, op, args } satisfies WriterRequest, transfer);
       } catch (e) {
         this.#pending.delete(id);
         reject(e);
@@ -165,7 +173,8 @@ export class SqliteStore implements Store {
       const head = this.#reader.head(tenant);
       if (head === undefined) throw new TrailsealError('TENANT_NOT_FOUND', `no tenant ${tenant}`);
       const { packed, result } = this.#plan(tenant, head, eventIds, build);
-      const outcome = await this.#call<'committed' | 'conflict'>('append', tenant, { size: head.size, prevHash: head.prevHash }, packed);
+      // The batch's buffer is the plan's alone: it moves to the writer thread.
+      const outcome = await this.#post<'committed' | 'conflict'>('append', [tenant, { size: head.size, prevHash: head.prevHash }, packed], [packed.bodies.buffer as ArrayBuffer]);
       if (outcome === 'committed') return result;
       if (attempt >= MAX_CONFLICTS) {
         throw new TrailsealError('STORE_UNAVAILABLE', `tenant ${tenant}: the head moved under ${MAX_CONFLICTS} attempts in a row (other writers on this database)`);

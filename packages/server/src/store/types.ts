@@ -3,7 +3,7 @@
 // packages/server/test/store-conformance.ts. The sequencing algorithm itself is
 // not here: the driver gives it a locked, consistent view of one tenant's head
 // (AppendBuilder) and writes what it returns in the same transaction.
-import type { NodeId, SealedRecord } from '@trailseal/format';
+import type { NodeId, RecordBytesBatch, SealedRecord } from '@trailseal/format';
 
 export type Scope = 'ingest' | 'read' | 'export' | 'admin';
 export const SCOPES: readonly Scope[] = ['ingest', 'read', 'export', 'admin'];
@@ -50,6 +50,12 @@ export interface PlannedRecord {
 export interface AppendPlan {
   readonly records: readonly PlannedRecord[];
   readonly head: HeadRow;
+  /**
+   * The records' bytes in order, as the sealer hashed them, when the builder
+   * collected them (LogSealer.collectInto; writer.ts does): a driver that
+   * writes bytes uses them instead of encoding each record's canonical string.
+   */
+  readonly bytes?: RecordBytesBatch;
 }
 
 /**
