@@ -227,8 +227,13 @@ export class TenantWriter {
     // received_at never runs backwards, even if the clock does.
     const now = Math.max(this.#now(), head.lastReceivedAtMs);
     const records: PlannedRecord[] = [];
-    // The bytes the sealer hashes are the bytes the store writes.
-    const bytes = new RecordBytesBatch();
+    // The bytes the sealer hashes are the bytes the store writes. Sized for
+    // typical records (a rich event seals to about 1.5 KB; it grows if need
+    // be), not for the largest: a commit of a few events should not allocate
+    // and clear a large buffer.
+    let expected = 0;
+    for (const j of batch) expected += j.kind === 'events' ? j.events.length : 2;
+    const bytes = new RecordBytesBatch(2048 * expected);
     const fresh = new Map<string, { receipt: Receipt; event: EventV1 }>();
     let signingGeneration = head.signingGeneration;
     sealer.collectInto(bytes);
