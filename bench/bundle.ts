@@ -45,7 +45,6 @@ async function fill(dir: string, n: number): Promise<{ apiKey: string; verifierK
   }
 }
 
-
 async function serve(dir: string): Promise<{ url: string; peakRssMb: () => number | undefined; stop: () => Promise<void> }> {
   const child = spawn(process.execPath, [CLI, 'serve', '--data', dir, '--port', '0', '--log-level', 'warn', '--log-name', 'bench.trailseal.example'], {
     env: { ...process.env, TRAILSEAL_ROOT_KEY: ROOT_KEY },

@@ -3,10 +3,9 @@
 // <tenant>:<sink id>:<seq>` so that the stream drops a message it already
 // holds (a retried batch, a replay) within its duplicate window, and only
 // that: two sinks publishing into one stream never drop each other's. A
-// batch is acknowledged when the
-// stream acknowledged every message of it: the messages go out pipelined on
-// one connection (so the stream stores them in seq order) and then every
-// publish acknowledgement is awaited. A heartbeat is a message on the same
+// batch is acknowledged when the stream acknowledged every message of it: the
+// messages go out pipelined on one connection (so the stream stores them in
+// seq order) and then every publish acknowledgement is awaited. A heartbeat is a message on the same
 // subject with `Trailseal-Type: checkpoint`, so the stream that holds the
 // events holds it too, after the records it covers.
 //
