@@ -5,7 +5,7 @@
 // byte-identical to canonicalize() (RFC 8785), which the property tests in
 // test/record-codec.test.ts check against the general implementation.
 import { canonicalize } from './jcs.js';
-import { EVENT_FIELDS, RECORD_LOG_FIELDS } from './record.js';
+import { EVENT_FIELDS, RECORD_LOG_FIELDS, type EventV1 } from './record.js';
 import type { Field, Schema } from './schema.js';
 
 export { joinMacInput, joinRecordBytes } from './record-bytes.js';
@@ -90,5 +90,90 @@ export function canonicalRecordParts(record: Readonly<Record<string, unknown>>):
   };
 }
 
+/**
+ * A producer event in canonical form, cut where the log's own members sort
+ * between its members. A record's members interleave the event's (action ..
+ * id, outcome, source .. target, time .. transfer) with the log's (log, mac,
+ * mac_key_id | prev_hash, received_at, seq, sigs | tenant | v), so the
+ * canonical event splits into one run per gap: `runs[k]` holds the event's
+ * members of run k as canonical JSON without braces ('' when it has none).
+ * The ingest path computes these off the sequencing thread; the sealer only
+ * joins them with the log's members (recordPartsFromEvent).
+ */
+export interface EventParts {
+  readonly id: string;
+  readonly runs: readonly string[];
+}
+
+/** A stretch of the record's members: run k of the event, or one member the log sets. */
+type Slot = { readonly run: number } | { readonly member: Member };
+
+function slotsOf(record: readonly Member[], eventNames: ReadonlySet<string>): { slots: Slot[]; runs: Array<[number, number]> } {
+  const slots: Slot[] = [];
+  const runs: Array<[number, number]> = [];
+  let e = 0;
+  for (const m of record) {
+    if (!eventNames.has(m.name)) {
+      slots.push({ member: m });
+      continue;
+    }
+    const last = slots[slots.length - 1];
+    if (last !== undefined && 'run' in last) runs[last.run]![1] = ++e;
+    else {
+      slots.push({ run: runs.length });
+      runs.push([e, ++e]);
+    }
+  }
+  return { slots, runs };
+}
+
+const EVENT_MEMBERS = members(EVENT_FIELDS);
+const { slots: RECORD_SLOTS, runs: EVENT_RUNS } = slotsOf(RECORD_MEMBERS, new Set(Object.keys(EVENT_FIELDS)));
+const MAC_SLOT = RECORD_SLOTS.findIndex((s) => 'member' in s && s.member.name === 'mac');
+
+/** The canonical parts of a schema-valid producer event (validateEvent returned no errors). */
+export function canonicalEventParts(event: EventV1): EventParts {
+  const v = event as unknown as Record<string, unknown>;
+  const runs = EVENT_RUNS.map(([from, to]) => joinMembers(EVENT_MEMBERS, v, from, to));
+  return { id: event.id, runs };
+}
+
+/** How many runs EventParts holds. */
+export const EVENT_RUN_COUNT = EVENT_RUNS.length;
+
+/** Canonical JSON of the event the parts were cut from. */
+export function joinEventParts(parts: EventParts): string {
+  let out = '';
+  for (const r of parts.runs) if (r !== '') out = out === '' ? r : `${out},${r}`;
+  return `{${out}}`;
+}
+
 /** Canonical JSON of a schema-valid producer event (validateEvent returned no errors). */
-export const canonicalEvent: Serializer = compile({ kind: 'object', fields: EVENT_FIELDS });
+export function canonicalEvent(event: EventV1): string {
+  return joinEventParts(canonicalEventParts(event));
+}
+
+function joinSlots(runs: readonly string[], log: Readonly<Record<string, unknown>>, from: number, to: number): string {
+  let out = '';
+  for (let i = from; i < to; i++) {
+    const s = RECORD_SLOTS[i]!;
+    let x: string;
+    if ('run' in s) x = runs[s.run]!;
+    else {
+      const v = log[s.member.name];
+      if (v === undefined) continue;
+      x = s.member.prefix + s.member.ser(v);
+    }
+    if (x !== '') out = out === '' ? x : `${out},${x}`;
+  }
+  return out;
+}
+
+/**
+ * canonicalRecordParts of the record made of an event's parts and the log's
+ * members `log` (v, tenant, seq, received_at, prev_hash, mac_key_id; `mac` is
+ * not read): byte-identical to canonicalRecordParts of that record object.
+ */
+export function recordPartsFromEvent(runs: readonly string[], log: Readonly<Record<string, unknown>>): { head: string; tail: string } {
+  return { head: `{${joinSlots(runs, log, 0, MAC_SLOT)}`, tail: `${joinSlots(runs, log, MAC_SLOT + 1, RECORD_SLOTS.length)}}` };
+}

@@ -13,7 +13,7 @@ import { cryptoProvider } from './crypto/provider.js';
 import { TrailsealError } from './errors.js';
 import { logTimestamp } from './formats.js';
 import { canonicalize } from './jcs.js';
-import { canonicalRecordParts, joinMacInput } from './record-codec.js';
+import { EVENT_RUN_COUNT, canonicalEventParts, canonicalRecordParts, joinMacInput, recordPartsFromEvent, type EventParts } from './record-codec.js';
 import { macEpochOf, macKeyFor, type MacKey } from './keys.js';
 import { CompactRange, type NodeId } from './merkle.js';
 import type { RecordBytesBatch } from './record-batch.js';
@@ -64,6 +64,12 @@ export function signRecord(signingInput: string, signer: NoteSigner): RecordSign
 }
 
 export interface SealedRecord {
+  readonly seq: number;
+  /** The record's received_at. */
+  readonly receivedAt: string;
+  /** The record's prev_hash. */
+  readonly prevHash: string;
+  /** The record as an object (records sealed from EventParts parse their bytes on first use). */
   readonly record: LogRecord;
   /** The record bytes (canonical JSON). */
   readonly canonical: string;
@@ -72,6 +78,27 @@ export interface SealedRecord {
   readonly leafHash: Uint8Array;
   /** Perfect Merkle subtrees completed by this append: what a store persists. */
   readonly nodes: ReadonlyArray<{ readonly id: NodeId; readonly hash: Uint8Array }>;
+}
+
+class Sealed implements SealedRecord {
+  #record: LogRecord | undefined;
+  constructor(
+    readonly seq: number,
+    readonly receivedAt: string,
+    readonly prevHash: string,
+    readonly canonical: string,
+    readonly recordHash: string,
+    readonly leafHash: Uint8Array,
+    readonly nodes: ReadonlyArray<{ readonly id: NodeId; readonly hash: Uint8Array }>,
+    record: LogRecord | undefined,
+  ) {
+    this.#record = record;
+  }
+
+  get record(): LogRecord {
+    // The canonical JSON of a valid record parses back to that record (RFC 8785 section 3.2.2).
+    return (this.#record ??= JSON.parse(this.canonical) as LogRecord);
+  }
 }
 
 /** Attribution of a system event (same shapes as the event fields of those names). */
@@ -181,8 +208,22 @@ export class LogSealer {
 
   /** Seals one validated producer event. `event` must have passed parseEvent(). */
   append(event: EventV1, receivedAtMs: number): SealedRecord {
+    return this.appendParts(canonicalEventParts(event), receivedAtMs);
+  }
+
+  /**
+   * Seals one validated producer event from its canonical parts (what
+   * canonicalEventParts returns; the ingest path cuts them on other threads).
+   * The record object is not built: the record bytes are the parts joined
+   * with the log's members.
+   */
+  appendParts(event: EventParts, receivedAtMs: number): SealedRecord {
     if (this.size === 0) throw new TrailsealError('GENESIS_INVALID', 'a log starts with its genesis record');
-    return this.seal(event as unknown as Record<string, unknown>, logTimestamp(receivedAtMs), undefined);
+    if (event.runs.length !== EVENT_RUN_COUNT) throw new TrailsealError('INTERNAL', `event parts hold ${event.runs.length} runs, not ${EVENT_RUN_COUNT}`);
+    const at = logTimestamp(receivedAtMs);
+    const mk = this.macKeyAt(at);
+    const log = { v: RECORD_VERSION, tenant: this.tenant, seq: this.size, received_at: at, prev_hash: this.prevHash, mac_key_id: mk.id };
+    return this.finish(recordPartsFromEvent(event.runs, log), mk, at, undefined);
   }
 
   /**
@@ -242,15 +283,18 @@ export class LogSealer {
     return signCheckpoint({ origin: this.origin, size: this.size, rootHash: this.range.root(), extensions: [] }, [this.signer]);
   }
 
-  private seal(body: Record<string, unknown>, receivedAt: string, signers: NoteSigner[] | undefined): SealedRecord {
+  /** The MAC key for a record received at `receivedAt` (a log timestamp). */
+  private macKeyAt(receivedAt: string): MacKey {
     const last = this.lastMac;
-    let mk: MacKey;
-    if (last !== undefined && last.generation === this.macGeneration && receivedAt.startsWith(last.epoch)) mk = last.key;
-    else {
-      const epoch = macEpochOf(receivedAt);
-      mk = this.macKey(epoch);
-      this.lastMac = { epoch, generation: this.macGeneration, key: mk };
-    }
+    if (last !== undefined && last.generation === this.macGeneration && receivedAt.startsWith(last.epoch)) return last.key;
+    const epoch = macEpochOf(receivedAt);
+    const mk = this.macKey(epoch);
+    this.lastMac = { epoch, generation: this.macGeneration, key: mk };
+    return mk;
+  }
+
+  private seal(body: Record<string, unknown>, receivedAt: string, signers: NoteSigner[] | undefined): SealedRecord {
+    const mk = this.macKeyAt(receivedAt);
     // Object.assign, not spread syntax: V8 copies a large object many times
     // faster this way (measured in bench/pipeline.ts).
     const record: Record<string, unknown> = Object.assign({}, body);
@@ -264,14 +308,19 @@ export class LogSealer {
       const signingInput = joinMacInput(canonicalRecordParts(record));
       record['sigs'] = signers.map((s) => signRecord(signingInput, s));
     }
-    const parts = canonicalRecordParts(record);
+    return this.finish(canonicalRecordParts(record), mk, receivedAt, record);
+  }
+
+  /** Digests the record bytes, appends the leaf and moves the chain on. `record`, when given, gets its `mac`. */
+  private finish(parts: { head: string; tail: string }, mk: MacKey, receivedAt: string, record: Record<string, unknown> | undefined): SealedRecord {
     const { mac, bytes: canonical, encoded, hashHex: rh, leafHash: lh } = cryptoProvider().recordDigests(mk.key, parts.head, parts.tail);
     this.batch?.add(encoded);
-    record['mac'] = mac;
+    if (record !== undefined) record['mac'] = mac;
     const nodes: { id: NodeId; hash: Uint8Array }[] = [];
     this.range.append(lh, (id, hash) => nodes.push({ id, hash }));
+    const sealed = new Sealed(this.size, receivedAt, this.prevHash, canonical, rh, lh, nodes, record as unknown as LogRecord | undefined);
     this.size++;
     this.prevHash = rh;
-    return { record: record as unknown as LogRecord, canonical, recordHash: rh, leafHash: lh, nodes };
+    return sealed;
   }
 }

@@ -1,6 +1,23 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { LogSealer, canonicalEvent, canonicalize, recordForms, validateEvent, validateRecord } from '@trailseal/format';
+import {
+  EVENT_RUN_COUNT,
+  LogSealer,
+  RECORD_VERSION,
+  canonicalEvent,
+  canonicalEventParts,
+  canonicalize,
+  computeMac,
+  joinEventParts,
+  leafHash,
+  logTimestamp,
+  macEpochOf,
+  recordForms,
+  recordHash,
+  toHex,
+  validateEvent,
+  validateRecord,
+} from '@trailseal/format';
 import { validEvent } from '../../../test-support/arbitraries.js';
 
 describe('compiled record serializer', () => {
@@ -24,6 +41,32 @@ describe('compiled record serializer', () => {
         expect(validateRecord(sealed.record)).toEqual([]);
         expect(sealed.canonical).toBe(canonicalize(sealed.record));
         expect(recordForms(sealed.record as unknown as Record<string, unknown>).full).toBe(sealed.canonical);
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it('seals from event parts exactly the record the general canonicalizer and MAC give for the event plus the log fields', () => {
+    const key = new Uint8Array(32).fill(5);
+    const sealer = new LogSealer({ tenant: 'acme', origin: 'example.com/tenants/acme', tenantKey: key, signingSeed: key });
+    sealer.genesis(0);
+    fc.assert(
+      fc.property(validEvent, fc.integer({ min: 0, max: 4e12 }), (e, at) => {
+        const parts = canonicalEventParts(e);
+        expect(parts.id).toBe(e.id);
+        expect(parts.runs).toHaveLength(EVENT_RUN_COUNT);
+        expect(joinEventParts(parts)).toBe(canonicalize(e));
+        const before = sealer.state;
+        const receivedAt = logTimestamp(Math.max(at, 0));
+        const mk = sealer.macKey(macEpochOf(receivedAt));
+        const unsealed = { ...e, v: RECORD_VERSION, tenant: 'acme', seq: before.size, received_at: receivedAt, prev_hash: before.prevHash, mac_key_id: mk.id };
+        const full = canonicalize({ ...unsealed, mac: computeMac(mk.key, canonicalize(unsealed)) });
+        const sealed = sealer.appendParts(parts, at);
+        expect(sealed.canonical).toBe(full);
+        expect(sealed.recordHash).toBe(toHex(recordHash(full)));
+        expect(sealed.leafHash).toEqual(leafHash(full));
+        expect([sealed.seq, sealed.receivedAt, sealed.prevHash]).toEqual([before.size, receivedAt, before.prevHash]);
+        expect(sealed.record).toEqual(JSON.parse(full));
       }),
       { numRuns: 500 },
     );

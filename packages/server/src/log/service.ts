@@ -2,7 +2,7 @@
 // limit, service records and the checkpoint cadence. The HTTP layer (http/)
 // and the `trailseal tenant create --data` command both drive this class.
 import { randomBytes } from 'node:crypto';
-import { LogSealer, TENANT_RE, TrailsealError, deriveSigningSeed, type EventV1, type SealedRecord, type SystemEventFields } from '@trailseal/format';
+import { LogSealer, TENANT_RE, TrailsealError, deriveSigningSeed, type EventParts, type SealedRecord, type SystemEventFields } from '@trailseal/format';
 import { issueApiKey } from '../auth.js';
 import type { KeyWrapper } from '../keyring.js';
 import { Metrics } from '../metrics.js';
@@ -124,8 +124,11 @@ export class LogService {
     );
   }
 
-  /** Appends validated events for one tenant; OVERLOADED when the queue is full (nothing is queued then). */
-  async ingest(tenant: string, events: readonly EventV1[]): Promise<Receipt[]> {
+  /**
+   * Appends validated events for one tenant, in canonical parts
+   * (canonicalEventParts); OVERLOADED when the queue is full (nothing is queued then).
+   */
+  async ingest(tenant: string, events: readonly EventParts[]): Promise<Receipt[]> {
     const w = await this.writer(tenant);
     if (this.#queued + events.length > this.#maxQueue) {
       throw new TrailsealError('OVERLOADED', `the ingest queue holds ${this.#queued} events (limit ${this.#maxQueue}); retry with the same event ids`, { retryAfter: 1 });

@@ -9,7 +9,7 @@
 // plan must extend and writes only if that head is still the stored one; it is
 // rebuilt whenever it does not stand exactly on that head (a failed commit,
 // another process appended), so what it seals always continues committed state.
-import { CompactRange, LOG_FIELDS, LogSealer, RecordBytesBatch, TrailsealError, canonicalEvent, canonicalize, deriveSigningSeed, macKeyFor, newEd25519Signer, parseMacKeyId, toHex, type EventV1, type SealedRecord } from '@trailseal/format';
+import { CompactRange, LOG_FIELDS, LogSealer, RecordBytesBatch, TrailsealError, canonicalize, deriveSigningSeed, joinEventParts, macKeyFor, newEd25519Signer, parseMacKeyId, toHex, type EventParts, type SealedRecord } from '@trailseal/format';
 import type { AppendPlan, AppendResult, HeadRow, PlannedRecord, ReceiptRow, Store, TenantRow } from '../store/types.js';
 
 export interface Receipt {
@@ -25,7 +25,7 @@ export interface Receipt {
 export type SystemMaker = (sealer: LogSealer, receivedAtMs: number, head: HeadRow) => { records: SealedRecord[]; signingRotated?: boolean };
 
 type Job =
-  | { kind: 'events'; events: readonly EventV1[]; resolve: (r: Receipt[]) => void; reject: (e: unknown) => void }
+  | { kind: 'events'; events: readonly EventParts[]; resolve: (r: Receipt[]) => void; reject: (e: unknown) => void }
   | { kind: 'system'; make: SystemMaker; resolve: (r: Receipt[]) => void; reject: (e: unknown) => void }
   | { kind: 'checkpoint'; resolve: (r: { size: number; note: string }) => void; reject: (e: unknown) => void };
 
@@ -101,8 +101,8 @@ export class TenantWriter {
     return k.key;
   }
 
-  /** Appends validated producer events; resolves with one receipt per event, in order, after the commit. */
-  append(events: readonly EventV1[]): Promise<Receipt[]> {
+  /** Appends validated producer events (their canonical parts); resolves with one receipt per event, in order, after the commit. */
+  append(events: readonly EventParts[]): Promise<Receipt[]> {
     return new Promise((resolve, reject) => this.#push({ kind: 'events', events, resolve, reject }));
   }
 
@@ -234,7 +234,7 @@ export class TenantWriter {
     let expected = 0;
     for (const j of batch) expected += j.kind === 'events' ? j.events.length : 2;
     const bytes = new RecordBytesBatch(2048 * expected);
-    const fresh = new Map<string, { receipt: Receipt; event: EventV1 }>();
+    const fresh = new Map<string, { receipt: Receipt; event: EventParts }>();
     let signingGeneration = head.signingGeneration;
     sealer.collectInto(bytes);
     try {
@@ -267,7 +267,7 @@ export class TenantWriter {
             out.push({ ...again.receipt, duplicate: true });
             continue;
           }
-          const sealed = sealer.append(ev, now);
+          const sealed = sealer.appendParts(ev, now);
           records.push({ sealed, eventId: ev.id });
           const r = receiptOf(sealed);
           fresh.set(ev.id, { receipt: r, event: ev });
@@ -326,13 +326,13 @@ function storedEvent(record: string): string {
  * content is refused rather than answered with a receipt for another event.
  * Only re-sent ids pay for the comparison.
  */
-function idConflict(events: readonly EventV1[], known: ReadonlyMap<string, ReceiptRow>, fresh: ReadonlyMap<string, { event: EventV1 }>): TrailsealError | undefined {
-  const inRequest = new Map<string, EventV1>();
+function idConflict(events: readonly EventParts[], known: ReadonlyMap<string, ReceiptRow>, fresh: ReadonlyMap<string, { event: EventParts }>): TrailsealError | undefined {
+  const inRequest = new Map<string, EventParts>();
   for (let i = 0; i < events.length; i++) {
     const ev = events[i]!;
     const old = known.get(ev.id);
     const earlier = inRequest.get(ev.id) ?? fresh.get(ev.id)?.event;
-    const same = old !== undefined ? storedEvent(old.record) === canonicalEvent(ev) : earlier !== undefined ? canonicalEvent(earlier) === canonicalEvent(ev) : true;
+    const same = old !== undefined ? storedEvent(old.record) === joinEventParts(ev) : earlier !== undefined ? joinEventParts(earlier) === joinEventParts(ev) : true;
     if (!same) {
       const where = old !== undefined ? `record ${old.seq}` : 'an earlier event of this batch';
       return new TrailsealError('IDEMPOTENCY_CONFLICT', `event id ${JSON.stringify(ev.id)} is already used by ${where} with different content`, {
@@ -346,5 +346,5 @@ function idConflict(events: readonly EventV1[], known: ReadonlyMap<string, Recei
 }
 
 function receiptOf(s: SealedRecord): Receipt {
-  return { seq: s.record.seq, leafHash: toHex(s.leafHash), receivedAt: s.record.received_at };
+  return { seq: s.seq, leafHash: toHex(s.leafHash), receivedAt: s.receivedAt };
 }

@@ -18,9 +18,8 @@ export function checkPlan(head: HeadRow, plan: AppendPlan): void {
   const range = new CompactRange(0, head.size, head.range);
   for (const { sealed } of plan.records) {
     range.append(sealed.leafHash);
-    const r = sealed.record;
-    if (r.seq !== size || r.prev_hash !== prev) {
-      throw new TrailsealError('INTERNAL', `append plan does not continue the head: record seq ${r.seq} after size ${size}`, { seq: r.seq, size });
+    if (sealed.seq !== size || sealed.prevHash !== prev) {
+      throw new TrailsealError('INTERNAL', `append plan does not continue the head: record seq ${sealed.seq} after size ${size}`, { seq: sealed.seq, size });
     }
     size++;
     prev = sealed.recordHash;

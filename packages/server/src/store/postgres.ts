@@ -591,10 +591,10 @@ async function insertPlan(c: Tx, tenant: string, plan: AppendPlan): Promise<void
   const idxs: number[] = [];
   const hashes: Buffer[] = [];
   for (const { sealed, eventId } of plan.records) {
-    seqs.push(sealed.record.seq);
+    seqs.push(sealed.seq);
     // Ids are 1 to 128 printable characters: '' stands for none (a record the log wrote).
     eventIds.push(eventId ?? '');
-    received.push(Date.parse(sealed.record.received_at));
+    received.push(Date.parse(sealed.receivedAt));
     bodies.push(sealed.canonical);
     for (const n of sealed.nodes) {
       levels.push(n.id.level);
