@@ -764,6 +764,14 @@ export function summariseProfile(file: string, top: number): string[] {
   return out;
 }
 
+/** What a worker thread's profile shows it ran: the script of the server's it loaded. */
+function threadRole(file: string): string {
+  const p = JSON.parse(readFileSync(file, 'utf8')) as CpuProfile;
+  const urls = new Set(p.nodes.map((n) => n.callFrame.url));
+  const ran = (script: string): boolean => [...urls].some((u) => u.endsWith(script));
+  return ran('sqlite-writer.js') ? ' (the SQLite writer)' : ran('ingest-thread.js') ? ' (an ingest thread)' : '';
+}
+
 /** Runs the service alone under --cpu-prof, one server process per mode, and prints its profiles. */
 export async function profileService(store: 'sqlite' | 'postgres', top: number, transport: Transport): Promise<void> {
   const agent = new http.Agent({ keepAlive: true, maxSockets: CLIENTS });
@@ -796,7 +804,7 @@ export async function profileService(store: 'sqlite' | 'postgres', top: number, 
         const files = readdirSync(profDir).filter((n) => n.endsWith('.cpuprofile'));
         for (const name of files.sort()) {
           const thread = Number(name.split('.')[4]);
-          console.log(`${thread === 0 ? 'main thread' : `worker thread ${thread}${store === 'sqlite' ? ' (the SQLite writer)' : ''}`}: ${name}`);
+          console.log(`${thread === 0 ? 'main thread' : `worker thread ${thread}${threadRole(join(profDir, name))}`}: ${name}`);
           for (const line of summariseProfile(join(profDir, name), top)) console.log(line);
         }
       } finally {

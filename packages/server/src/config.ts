@@ -1,7 +1,7 @@
 // Configuration: flags override environment variables override defaults;
 // validated once at start (every problem reported, with the flag and the
 // variable that set it), then frozen. docs/operations.md lists every setting.
-import { hostname } from 'node:os';
+import { availableParallelism, hostname } from 'node:os';
 import { resolve } from 'node:path';
 import { TrailsealError } from '@trailseal/format';
 
@@ -18,6 +18,7 @@ export interface ServeConfig {
   readonly maxQueue: number;
   readonly maxBodyBytes: number;
   readonly maxBatchEvents: number;
+  readonly ingestThreads: number;
   readonly checkpointIntervalMs: number;
   readonly sinkHeartbeatMs: number;
   readonly sinkPauseAfterMs: number;
@@ -71,6 +72,12 @@ export const SETTINGS: Readonly<Record<keyof ServeConfig, Setting>> = {
   maxQueue: { flag: 'max-queue', env: 'TRAILSEAL_MAX_QUEUE', parse: int(1, 10_000_000), help: 'events queued before ingest answers 503; default 100000' },
   maxBodyBytes: { flag: 'max-body-bytes', env: 'TRAILSEAL_MAX_BODY_BYTES', parse: int(1024, 1 << 30), help: 'largest request body; default 16777216' },
   maxBatchEvents: { flag: 'max-batch-events', env: 'TRAILSEAL_MAX_BATCH_EVENTS', parse: int(1, 100_000), help: 'most events per request; default 10000' },
+  ingestThreads: {
+    flag: 'ingest-threads',
+    env: 'TRAILSEAL_INGEST_THREADS',
+    parse: int(0, 64),
+    help: 'threads that parse and check large ingest bodies beside the event loop (0: none); default one less than the cores, at most 4',
+  },
   checkpointIntervalMs: { flag: 'checkpoint-interval-ms', env: 'TRAILSEAL_CHECKPOINT_INTERVAL_MS', parse: int(0, 3_600_000), help: 'checkpoint cadence while a log grows; default 1000' },
   sinkHeartbeatMs: { flag: 'sink-heartbeat-ms', env: 'TRAILSEAL_SINK_HEARTBEAT_MS', parse: int(0, 3_600_000), help: 'how often each sink receives the latest signed checkpoint, ms (0: never); default 10000' },
   sinkPauseAfterMs: { flag: 'sink-pause-after-ms', env: 'TRAILSEAL_SINK_PAUSE_AFTER_MS', parse: int(1000, 7 * 86_400_000), help: 'a sink failing this long is paused and an alert record written, ms; default 900000' },
@@ -85,6 +92,14 @@ export const SETTINGS: Readonly<Record<keyof ServeConfig, Setting>> = {
     help: 'structured log level (JSON lines on stdout); default info',
   },
 };
+
+/**
+ * One thread per core beside the event loop's, up to 4: the event loop seals
+ * and the store's writer commits, so more threads only compete with them.
+ */
+function defaultIngestThreads(): number {
+  return Math.min(4, availableParallelism() - 1);
+}
 
 export function loadConfig(flags: Readonly<Record<string, string | undefined>>, env: Readonly<Record<string, string | undefined>> = process.env): Readonly<ServeConfig> {
   const problems: string[] = [];
@@ -112,6 +127,7 @@ export function loadConfig(flags: Readonly<Record<string, string | undefined>>, 
     maxQueue: get('maxQueue', () => 100_000),
     maxBodyBytes: get('maxBodyBytes', () => 16 * 1024 * 1024),
     maxBatchEvents: get('maxBatchEvents', () => 10_000),
+    ingestThreads: get('ingestThreads', defaultIngestThreads),
     checkpointIntervalMs: get('checkpointIntervalMs', () => 1000),
     sinkHeartbeatMs: get('sinkHeartbeatMs', () => 10_000),
     sinkPauseAfterMs: get('sinkPauseAfterMs', () => 15 * 60_000),

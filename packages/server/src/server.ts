@@ -73,6 +73,7 @@ export async function startService(cfg: ServeConfig, opts: { logger?: boolean | 
     sinks,
     auth: new Authenticator(store),
     limits: { maxBodyBytes: cfg.maxBodyBytes, maxBatchEvents: cfg.maxBatchEvents },
+    ingestThreads: cfg.ingestThreads,
     logger: opts.logger ?? (cfg.logLevel === 'silent' ? false : { level: cfg.logLevel }),
   });
   service.reportError = (message, err) => app.log.error({ err }, message);

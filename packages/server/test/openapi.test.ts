@@ -40,7 +40,7 @@ const schemas = (doc['components'] as Json)['schemas'] as Record<string, Json>;
 function appRoutes(): Map<string, string | undefined> {
   const src = readFileSync(new URL('../src/http/app.ts', import.meta.url), 'utf8');
   const out = new Map<string, string | undefined>();
-  for (const m of src.matchAll(/\bapp\.(get|post|delete)\(\s*'([^']+)'\s*,\s*(\{\s*onRequest:\s*authed\('(\w+)'\)\s*\})?/g)) {
+  for (const m of src.matchAll(/\b(?:app|scoped)\.(get|post|delete)\(\s*'([^']+)'\s*,\s*(\{\s*onRequest:\s*authed\('(\w+)'\)\s*\})?/g)) {
     const path = m[2]!.replace(/:(\w+)/g, '{$1}');
     out.set(`${m[1]!} ${path}`, m[4]);
   }

@@ -13,12 +13,14 @@ import {
   isTrailsealError,
   toBase64,
   formatTlogProof,
+  type EventParts,
 } from '@trailseal/format';
 import { requireScope, type Authenticator, type Principal } from '../auth.js';
 import { SYSTEM_TENANT, type LogService } from '../log/service.js';
 import type { ApiKeyRow, Scope } from '../store/types.js';
 import { openApiDocument } from './openapi.js';
-import { checkBody, parseBody, type Body, type BodyKind, type BodyLimits } from './body.js';
+import { parseBody, type Body, type BodyKind, type BodyLimits } from './body.js';
+import { IngestThreads } from './ingest.js';
 import { fromFrameworkError, problemOf } from './problem.js';
 import { registerTiles } from './tiles.js';
 import { registerVerifierPage } from './verifier-page.js';
@@ -53,6 +55,8 @@ export interface AppOptions {
   readonly auth: Authenticator;
   readonly limits?: Partial<HttpLimits>;
   readonly logger?: boolean | object;
+  /** Threads that prepare large POST /v1/events bodies (ingest.ts); 0 or absent: the event loop prepares every body. */
+  readonly ingestThreads?: number;
 }
 
 export function buildApp(opts: AppOptions): FastifyInstance {
@@ -76,6 +80,8 @@ export function buildApp(opts: AppOptions): FastifyInstance {
       parseBody(bytes, kind, bodyLimits);
   app.addContentTypeParser(['application/json'], { parseAs: 'buffer' }, parser('json'));
   app.addContentTypeParser(['application/x-ndjson', 'application/jsonl'], { parseAs: 'buffer' }, parser('ndjson'));
+  const ingest = new IngestThreads(opts.ingestThreads ?? 0, bodyLimits);
+  app.addHook('onClose', () => ingest.close());
 
   app.setErrorHandler((err, req, reply) => {
     const e = fromFrameworkError(err, { bodyLimit: limits.maxBodyBytes });
@@ -118,12 +124,23 @@ export function buildApp(opts: AppOptions): FastifyInstance {
   registerVerifierPage(app);
 
   // --- ingest ------------------------------------------------------------------
-  app.post('/v1/events', { onRequest: authed('ingest') }, async (req, reply) => {
-    const body = req.body as Body | undefined;
-    if (body === undefined) throw new TrailsealError('UNSUPPORTED_MEDIA_TYPE', 'send application/json or application/x-ndjson');
-    const events = checkBody(body, bodyLimits);
-    const receipts = await svc.ingest(tenantOf(req), events);
-    reply.code(201).send({ receipts });
+  // Its own content type parsers (an encapsulated context): the body is
+  // prepared whole, parsed, checked and cut into canonical parts, before the
+  // handler runs, on an ingest thread if it is large.
+  void app.register(async (scoped) => {
+    scoped.removeAllContentTypeParsers();
+    const preparer =
+      (kind: BodyKind) =>
+      (_req: FastifyRequest, bytes: Buffer): Promise<EventParts[]> =>
+        ingest.prepare(bytes, kind);
+    scoped.addContentTypeParser(['application/json'], { parseAs: 'buffer' }, preparer('json'));
+    scoped.addContentTypeParser(['application/x-ndjson', 'application/jsonl'], { parseAs: 'buffer' }, preparer('ndjson'));
+    scoped.post('/v1/events', { onRequest: authed('ingest') }, async (req, reply) => {
+      const prepared = req.body as EventParts[] | undefined;
+      if (prepared === undefined) throw new TrailsealError('UNSUPPORTED_MEDIA_TYPE', 'send application/json or application/x-ndjson');
+      const receipts = await svc.ingest(tenantOf(req), prepared);
+      reply.code(201).send({ receipts });
+    });
   });
 
   // --- reads -------------------------------------------------------------------

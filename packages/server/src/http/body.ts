@@ -2,7 +2,7 @@
 // (attacker-controlled bytes: the format core's parser refuses duplicate
 // names, lone surrogates, unsafe numbers and excess depth) and validation of
 // every event, with paths prefixed by the event's index in a batch.
-import { TrailsealError, isTrailsealError, parseJsonBytes, validateEvent, type EventV1, type FieldError } from '@trailseal/format';
+import { TrailsealError, canonicalEventParts, isTrailsealError, parseJsonBytes, validateEvent, type EventParts, type EventV1, type FieldError } from '@trailseal/format';
 
 /** How many field errors one response lists at most (a 10,000-event batch of bad events would otherwise answer megabytes). */
 const MAX_REPORTED_ERRORS = 100;
@@ -25,6 +25,11 @@ export function parseBody(bytes: Uint8Array, kind: BodyKind, limits: BodyLimits)
   if (kind === 'ndjson') return { items: parseNdjson(bytes, limits), batch: true };
   const v = parseJsonBytes(bytes, limits);
   return Array.isArray(v) ? { items: v, batch: true } : { items: [v], batch: false };
+}
+
+/** A POST /v1/events body made ready for the log: parsed, every event checked, in canonical parts. */
+export function prepareEvents(bytes: Uint8Array, kind: BodyKind, limits: BodyLimits): EventParts[] {
+  return checkBody(parseBody(bytes, kind, limits), limits).map(canonicalEventParts);
 }
 
 /** The checks every body gets before anything is queued: size of the batch, then every event. */

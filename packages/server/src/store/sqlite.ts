@@ -11,12 +11,11 @@
 // still the one the plan extends and writes it, or answers "conflict" and
 // the plan is rebuilt on the new head. Another process writing the same
 // database (the `trailseal tenant create --data` command) is the usual cause.
-import { existsSync } from 'node:fs';
-import { Worker } from 'node:worker_threads';
 import { RecordBytesBatch, TrailsealError, utf8, type NodeId } from '@trailseal/format';
 import { checkPlan, storeFailure } from './common.js';
 import { SqliteEngine, type WritePlan } from './sqlite-engine.js';
-import type { SerializedError, WriterReply, WriterRequest } from './sqlite-writer.js';
+import { ThreadClient, reviveTrailsealError, type SerializedError } from '../thread.js';
+import type { WriterOp } from './sqlite-writer.js';
 import type { ApiKeyRow, AppendBuilder, AppendPlan, AppendResult, CheckpointRow, HeadRow, RecordQuery, SinkPatch, SinkRow, Store, StoredRecord, TenantRow } from './types.js';
 
 export interface SqliteStoreOptions {
@@ -29,16 +28,8 @@ export interface SqliteStoreOptions {
 /** Attempts before an append gives up on a head that keeps moving (other processes writing). */
 const MAX_CONFLICTS = 50;
 
-// Tests run this file from its TypeScript source; the writer thread always
-// runs the compiled JavaScript (npm test builds first).
-function writerUrl(): URL {
-  const here = new URL(import.meta.url);
-  return here.pathname.endsWith('.ts') ? new URL('../../dist/store/sqlite-writer.js', here) : new URL('./sqlite-writer.js', here);
-}
-
 function revive(e: SerializedError): unknown {
-  if (e.trailsealCode !== undefined) return new TrailsealError(e.trailsealCode as TrailsealError['code'], e.message, e.details ?? {});
-  return storeFailure(Object.assign(new Error(e.message), e.code !== undefined ? { code: e.code } : {}), 'SQLite write failed');
+  return reviveTrailsealError(e) ?? storeFailure(Object.assign(new Error(e.message), e.code !== undefined ? { code: e.code } : {}), 'SQLite write failed');
 }
 
 export function writePlanOf(plan: AppendPlan): WritePlan {
@@ -57,8 +48,8 @@ export function writePlanOf(plan: AppendPlan): WritePlan {
   const nodeHashes = new Uint8Array(nodes * 32);
   let k = 0;
   plan.records.forEach(({ sealed, eventId }, i) => {
-    seqs[i] = sealed.record.seq;
-    receivedMs[i] = Date.parse(sealed.record.received_at);
+    seqs[i] = sealed.seq;
+    receivedMs[i] = Date.parse(sealed.receivedAt);
     eventIds[i] = eventId;
     for (const node of sealed.nodes) {
       nodeIds[2 * k] = node.id.level;
@@ -75,63 +66,29 @@ export class SqliteStore implements Store {
   readonly #path: string;
   readonly #busyTimeoutMs: number;
   readonly #reader: SqliteEngine;
-  #worker: Worker | undefined;
-  #nextId = 0;
-  readonly #pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: unknown) => void }>();
+  readonly #writer: ThreadClient;
   #closed = false;
 
   constructor(opts: SqliteStoreOptions) {
     this.#path = opts.path;
     this.#busyTimeoutMs = opts.busyTimeoutMs ?? 10_000;
     this.#reader = new SqliteEngine(opts.path, this.#busyTimeoutMs);
-  }
-
-  #writer(): Worker {
-    if (this.#worker !== undefined) return this.#worker;
-    const url = writerUrl();
-    if (!existsSync(url)) throw new TrailsealError('INTERNAL', `the SQLite writer thread ${url.pathname} is missing: build first (tsc -b)`);
-    const w = new Worker(url, { workerData: { path: this.#path, busyTimeoutMs: this.#busyTimeoutMs } });
-    w.on('message', (m: WriterReply) => {
-      const p = this.#pending.get(m.id);
-      if (p === undefined) return;
-      this.#pending.delete(m.id);
-      if (this.#pending.size === 0) w.unref();
-      if (m.ok) p.resolve(m.result);
-      else p.reject(revive(m.error));
+    this.#writer = new ThreadClient({
+      script: 'store/sqlite-writer.js',
+      workerData: { path: this.#path, busyTimeoutMs: this.#busyTimeoutMs },
+      stopped: (why) => new TrailsealError('STORE_UNAVAILABLE', `the SQLite writer thread stopped: ${why}`),
+      revive,
     });
-    const fail = (why: string): void => {
-      this.#worker = undefined;
-      const e = new TrailsealError('STORE_UNAVAILABLE', `the SQLite writer thread stopped: ${why}`);
-      for (const p of this.#pending.values()) p.reject(e);
-      this.#pending.clear();
-    };
-    w.on('error', (e) => fail(e.message));
-    w.on('exit', (code) => fail(`exit code ${code}`));
-    // The thread keeps the process alive only while a write is pending.
-    w.unref();
-    this.#worker = w;
-    return w;
   }
 
-  #call<T>(op: WriterRequest['op'], ...args: unknown[]): Promise<T> {
+  #call<T>(op: WriterOp, ...args: unknown[]): Promise<T> {
     return this.#post(op, args, []);
   }
 
   /** Sends a request to the writer thread, handing over (not copying) the `transfer` buffers. */
-  #post<T>(op: WriterRequest['op'], args: unknown[], transfer: ArrayBuffer[]): Promise<T> {
+  #post<T>(op: WriterOp, args: unknown[], transfer: ArrayBuffer[]): Promise<T> {
     if (this.#closed) return Promise.reject(new TrailsealError('STORE_UNAVAILABLE', 'the store is closed'));
-    return new Promise<T>((resolve, reject) => {
-      const id = this.#nextId++;
-      this.#pending.set(id, { resolve: resolve as (v: unknown) => void, reject });
-      try {
-        const w = this.#writer();
-        w.ref();
-        w.postMessage({ id, op, args } satisfies WriterRequest, transfer);
-      } catch (e) {
-        this.#pending.delete(id);
-        reject(e);
-      }
-    });
+    return this.#writer.post<T>(op, args, transfer);
   }
 
   async migrate(): Promise<void> {
@@ -140,13 +97,7 @@ export class SqliteStore implements Store {
 
   async close(): Promise<void> {
     if (this.#closed) return;
-    if (this.#worker !== undefined) {
-      await this.#call('close').catch(() => undefined);
-      const w = this.#worker;
-      this.#worker = undefined;
-      w.removeAllListeners('exit');
-      await w.terminate();
-    }
+    await this.#writer.close('close');
     this.#closed = true;
     this.#reader.close();
   }

@@ -1,0 +1,17 @@
+// An ingest thread (ingest.ts): prepares the POST /v1/events bodies it is
+// sent, exactly as the event loop would, and answers with the packed events
+// or with the error the event loop would have thrown.
+import { workerData } from 'node:worker_threads';
+import { TrailsealError } from '@trailseal/format';
+import { serveRequests } from '../thread.js';
+import { prepareEvents, type BodyKind, type BodyLimits } from './body.js';
+import { packEvents, type PackedEvents } from './ingest.js';
+
+const limits = workerData as BodyLimits;
+serveRequests(
+  (op, args) => {
+    if (op !== 'prepare') throw new TrailsealError('INTERNAL', `an ingest thread has no operation ${op}`);
+    return packEvents(prepareEvents(args[0] as Uint8Array, args[1] as BodyKind, limits));
+  },
+  (result) => [(result as PackedEvents).ends.buffer as ArrayBuffer],
+);

@@ -1,0 +1,101 @@
+// Preparing POST /v1/events bodies (strict parse, validation of every event,
+// canonical parts) on ingest threads. The event loop sequences and seals every
+// tenant's log and cannot be split; the preparation of a body needs nothing
+// but the body, so large bodies are prepared beside it, on other cores. Small
+// bodies stay on the event loop: a thread's round trip (two messages and a
+// wake-up) costs more than preparing a few events (docs/operations.md,
+// "Throughput and memory").
+//
+// A prepared body crosses back as one string and the ends of its pieces: one
+// copy, instead of a structured clone of thousands of small strings.
+import { EVENT_RUN_COUNT, TrailsealError, type EventParts } from '@trailseal/format';
+import { ThreadClient, reviveTrailsealError } from '../thread.js';
+import { prepareEvents, type BodyKind, type BodyLimits } from './body.js';
+
+/** Bodies smaller than this are prepared on the event loop (about ten typical events). */
+export const THREAD_MIN_BYTES = 16 * 1024;
+
+/** A prepared body as it crosses threads: per event, its id and then its runs, end to end in `text`. */
+export interface PackedEvents {
+  readonly text: string;
+  /** The end offset in `text` of every piece: (1 + EVENT_RUN_COUNT) per event. */
+  readonly ends: Uint32Array;
+}
+
+const PIECES = 1 + EVENT_RUN_COUNT;
+
+export function packEvents(events: readonly EventParts[]): PackedEvents {
+  const pieces: string[] = [];
+  const ends = new Uint32Array(events.length * PIECES);
+  let at = 0;
+  let k = 0;
+  for (const e of events) {
+    pieces.push(e.id);
+    ends[k++] = at += e.id.length;
+    for (const r of e.runs) {
+      pieces.push(r);
+      ends[k++] = at += r.length;
+    }
+  }
+  return { text: pieces.join(''), ends };
+}
+
+export function unpackEvents(p: PackedEvents): EventParts[] {
+  const n = p.ends.length / PIECES;
+  if (!Number.isInteger(n) || (n > 0 && p.ends[p.ends.length - 1] !== p.text.length)) {
+    throw new TrailsealError('INTERNAL', `a prepared body of ${p.text.length} characters does not match its ${p.ends.length} ends`);
+  }
+  const events: EventParts[] = new Array<EventParts>(n);
+  let at = 0;
+  let k = 0;
+  for (let i = 0; i < n; i++) {
+    const id = p.text.slice(at, (at = p.ends[k++]!));
+    const runs: string[] = new Array<string>(EVENT_RUN_COUNT);
+    for (let r = 0; r < EVENT_RUN_COUNT; r++) runs[r] = p.text.slice(at, (at = p.ends[k++]!));
+    events[i] = { id, runs };
+  }
+  return events;
+}
+
+export class IngestThreads {
+  readonly #threads: ThreadClient[];
+  readonly #limits: BodyLimits;
+  readonly #minBytes: number;
+
+  /**
+   * `count` threads (0: every body is prepared on the event loop), which start
+   * on first use; bodies of at least `minBytes` go to them.
+   */
+  constructor(count: number, limits: BodyLimits, minBytes = THREAD_MIN_BYTES) {
+    this.#limits = limits;
+    this.#minBytes = minBytes;
+    this.#threads = Array.from(
+      { length: count },
+      () =>
+        new ThreadClient({
+          script: 'http/ingest-thread.js',
+          workerData: limits,
+          stopped: (why) => new TrailsealError('INTERNAL', `an ingest thread stopped: ${why}; nothing of the request was stored, send it again`),
+          revive: (e) => reviveTrailsealError(e) ?? new TrailsealError('INTERNAL', `ingest thread: ${e.message}`),
+        }),
+    );
+  }
+
+  get threads(): number {
+    return this.#threads.length;
+  }
+
+  /** Parses and checks a body; resolves with its events in canonical parts, or rejects as prepareEvents throws. */
+  async prepare(bytes: Uint8Array, kind: BodyKind): Promise<EventParts[]> {
+    if (this.#threads.length === 0 || bytes.length < this.#minBytes) return prepareEvents(bytes, kind, this.#limits);
+    let thread = this.#threads[0]!;
+    for (const t of this.#threads) if (t.pending < thread.pending) thread = t;
+    // A copy the thread owns: Fastify's buffer may share its memory.
+    const own = bytes.slice();
+    return unpackEvents(await thread.post<PackedEvents>('prepare', [own, kind], [own.buffer]));
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.#threads.map((t) => t.close()));
+  }
+}

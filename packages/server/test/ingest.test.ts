@@ -1,0 +1,153 @@
+// Ingest threads (src/http/ingest.ts): a body prepared on a thread must give
+// exactly what the event loop gives, the same events in canonical parts or
+// the same error (code, message, details), and a thread that stops must fail
+// only the requests it held.
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import fc from 'fast-check';
+import { EVENT_RUN_COUNT, TrailsealError, canonicalEventParts, isTrailsealError, type EventParts } from '@trailseal/format';
+import { afterAll, describe, expect, it } from 'vitest';
+import { validEvent } from '../../../test-support/arbitraries.js';
+import { richEvent } from '../../../test-support/events.js';
+import { hostileRequest } from '../../../test-support/hostile.js';
+import { prepareEvents, type BodyKind, type BodyLimits } from '../src/http/body.js';
+import { IngestThreads, THREAD_MIN_BYTES, packEvents, unpackEvents } from '../src/http/ingest.js';
+import { ThreadClient, reviveTrailsealError } from '../src/thread.js';
+
+const LIMITS: BodyLimits = { maxBytes: 2 * 1024 * 1024, maxMembers: 10_000, maxBatchEvents: 10_000 };
+const enc = new TextEncoder();
+
+/** What preparing a body gives: its events, or its error as the API would show it. */
+async function outcome(prepare: () => EventParts[] | Promise<EventParts[]>): Promise<unknown> {
+  try {
+    return { events: await prepare() };
+  } catch (e) {
+    if (!isTrailsealError(e)) throw e;
+    return { code: e.code, message: e.message, details: e.details };
+  }
+}
+
+describe('ingest threads', () => {
+  // Every body goes to the thread, however small.
+  const threads = new IngestThreads(1, LIMITS, 0);
+  afterAll(() => threads.close());
+  const both = async (body: string | Uint8Array, kind: BodyKind): Promise<[unknown, unknown]> => {
+    const bytes = typeof body === 'string' ? enc.encode(body) : body;
+    return [await outcome(() => prepareEvents(bytes, kind, LIMITS)), await outcome(() => threads.prepare(bytes, kind))];
+  };
+
+  it('prepare valid batches (JSON and NDJSON) exactly as the event loop does, in canonical parts', async () => {
+    let accepted = 0;
+    await fc.assert(
+      fc.asyncProperty(fc.array(validEvent, { minLength: 1, maxLength: 30 }), fc.boolean(), async (events, ndjson) => {
+        const body = ndjson ? events.map((e) => JSON.stringify(e)).join('\n') : JSON.stringify(events);
+        const [inline, threaded] = await both(body, ndjson ? 'ndjson' : 'json');
+        expect(threaded).toEqual(inline);
+        // The arbitrary's free-form context may hold numbers beyond 2^53, which the strict parser refuses in either place.
+        if ((inline as { code?: string }).code === 'JSON_NUMBER_RANGE') return;
+        expect(threaded).toEqual({ events: events.map(canonicalEventParts) });
+        accepted++;
+      }),
+      { numRuns: 150 },
+    );
+    expect(accepted).toBeGreaterThan(100);
+  });
+
+  it('refuse each of 10,000 hostile bodies with the error the event loop gives', async () => {
+    const differ: string[] = [];
+    const codes = new Set<string>();
+    for (let i = 0; i < 10_000; i++) {
+      const h = hostileRequest(i);
+      const [inline, threaded] = await both(h.body, 'json');
+      codes.add((threaded as { code?: string }).code ?? 'none');
+      if (JSON.stringify(threaded) !== JSON.stringify(inline) && differ.length < 5) differ.push(`#${i}: ${JSON.stringify(inline)} vs ${JSON.stringify(threaded)}`);
+    }
+    expect(differ).toEqual([]);
+    expect([...codes].sort()).toEqual(['EVENT_INVALID', 'INVALID_UTF8', 'JSON_DUPLICATE_KEY', 'JSON_LONE_SURROGATE', 'JSON_NUMBER_RANGE', 'JSON_SYNTAX', 'JSON_TOO_DEEP']);
+  }, 60_000);
+
+  it('refuse an oversized batch and an NDJSON line naming its index, as the event loop does', async () => {
+    const small = new IngestThreads(1, { ...LIMITS, maxBatchEvents: 3 }, 0);
+    try {
+      const body = JSON.stringify([0, 1, 2, 3].map((i) => richEvent(i)));
+      const inline = await outcome(() => prepareEvents(enc.encode(body), 'json', { ...LIMITS, maxBatchEvents: 3 }));
+      expect(inline).toMatchObject({ code: 'BATCH_TOO_LARGE', details: { limit: 3 } });
+      expect(await outcome(() => small.prepare(enc.encode(body), 'json'))).toEqual(inline);
+    } finally {
+      await small.close();
+    }
+    const [inline, threaded] = await both(`${JSON.stringify(richEvent(0))}\n{"id":`, 'ndjson');
+    expect(inline).toMatchObject({ code: 'JSON_SYNTAX', details: { field: '[1]' } });
+    expect(threaded).toEqual(inline);
+  });
+
+  it('leave small bodies on the event loop and send large ones to a thread, with the same result', async () => {
+    const t = new IngestThreads(1, LIMITS);
+    try {
+      const small = enc.encode(JSON.stringify([richEvent(1)]));
+      const large = enc.encode(JSON.stringify(Array.from({ length: 40 }, (_, i) => richEvent(i))));
+      expect(small.length).toBeLessThan(THREAD_MIN_BYTES);
+      expect(large.length).toBeGreaterThanOrEqual(THREAD_MIN_BYTES);
+      expect(await t.prepare(small, 'json')).toEqual(prepareEvents(small, 'json', LIMITS));
+      expect(await t.prepare(large, 'json')).toEqual(prepareEvents(large, 'json', LIMITS));
+      // The caller's buffer is left as it was: the thread got a copy.
+      expect(large.byteLength).toBeGreaterThan(0);
+    } finally {
+      await t.close();
+    }
+  });
+
+  it('pack and unpack any events, whatever their characters', () => {
+    const text = fc.string({ unit: fc.constantFrom('a', '"', 'é', '東', '🚀', '\u0000'), maxLength: 12 });
+    fc.assert(
+      fc.property(fc.array(fc.record({ id: text, runs: fc.array(text, { minLength: EVENT_RUN_COUNT, maxLength: EVENT_RUN_COUNT }) }), { maxLength: 20 }), (events) => {
+        expect(unpackEvents(packEvents(events))).toEqual(events);
+      }),
+    );
+    const packed = packEvents([canonicalEventParts(richEvent(0))]);
+    expect(() => unpackEvents({ text: `${packed.text}x`, ends: packed.ends })).toThrow(/does not match/);
+  });
+});
+
+describe('a thread client', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'trailseal-thread-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  const script = join(dir, 'echo.mjs');
+  // A thread that echoes, throws a registry error, hands back a buffer, or dies.
+  writeFileSync(
+    script,
+    `import { TrailsealError } from ${JSON.stringify(new URL('../../format/dist/index.js', import.meta.url).href)};
+import { serveRequests } from ${JSON.stringify(new URL('../dist/thread.js', import.meta.url).href)};
+serveRequests((op, args) => {
+  if (op === 'echo') return args[0];
+  if (op === 'refuse') throw new TrailsealError('EVENT_INVALID', 'refused', { field: 'x' });
+  if (op === 'bytes') return new Uint8Array([1, 2, 3]);
+  if (op === 'die') process.exit(3);
+  throw new Error('no such op');
+}, (r) => (r instanceof Uint8Array ? [r.buffer] : []));
+`,
+  );
+
+  it('answers requests, revives registry errors, and after the thread stops fails only what it held', async () => {
+    const client = new ThreadClient({
+      script: pathToFileURL(script),
+      stopped: (why) => new TrailsealError('INTERNAL', `stopped: ${why}`),
+      revive: (e) => reviveTrailsealError(e) ?? new Error(e.message),
+    });
+    try {
+      expect(await client.post('echo', [{ a: [1, 'b'] }])).toEqual({ a: [1, 'b'] });
+      expect(await client.post('bytes', [])).toEqual(new Uint8Array([1, 2, 3]));
+      await expect(client.post('refuse', [])).rejects.toMatchObject({ code: 'EVENT_INVALID', message: 'refused', details: { field: 'x' } });
+      await expect(client.post('other', [])).rejects.toThrow('no such op');
+      const held = client.post('die', []);
+      await expect(held).rejects.toMatchObject({ code: 'INTERNAL', message: 'stopped: exit code 3' });
+      expect(client.pending).toBe(0);
+      // The next request starts a fresh thread.
+      expect(await client.post('echo', ['again'])).toBe('again');
+    } finally {
+      await client.close();
+    }
+  });
+});
