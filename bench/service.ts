@@ -28,7 +28,8 @@
 //   node bench/dist/bench/service.js --profile [--store sqlite|postgres] [--top N]
 //     runs only the service (batch, then 64 clients; one server process each)
 //     under node --cpu-prof and prints the top self-time functions of its
-//     main thread and of its SQLite writer thread.
+//     main thread and of each worker thread (the SQLite writer, the ingest
+//     threads).
 //
 // TRAILSEAL_BENCH_SECONDS: seconds per figure (default 5);
 // TRAILSEAL_BENCH_PG_URL: PostgreSQL administration URL

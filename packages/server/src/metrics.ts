@@ -15,6 +15,8 @@ export class Metrics {
   #commitSumMs = 0;
   /** Gauges read at scrape time. */
   queueDepth: () => number = () => 0;
+  /** POST /v1/events bodies prepared on an ingest thread and on the event loop, read at scrape time. */
+  bodiesPrepared: () => { thread: number; eventLoop: number } = () => ({ thread: 0, eventLoop: 0 });
   checkpointAgeSeconds: () => Map<string, number> = () => new Map();
   /** Records committed but not yet delivered, per sink this process runs. */
   sinkLags: () => { tenant: string; sink: string; lag: number; lastDeliveredSeq: number | null; failing: boolean }[] = () => [];
@@ -57,6 +59,9 @@ export class Metrics {
     COMMIT_BUCKETS_MS.forEach((le, i) => out.push(`trailseal_commit_duration_milliseconds_bucket{le="${le}"} ${this.#commitBuckets[i]}`));
     out.push(`trailseal_commit_duration_milliseconds_bucket{le="+Inf"} ${this.commits}`);
     out.push(`trailseal_commit_duration_milliseconds_sum ${this.#commitSumMs}`, `trailseal_commit_duration_milliseconds_count ${this.commits}`);
+    const prepared = this.bodiesPrepared();
+    out.push('# HELP trailseal_ingest_bodies_total Event bodies parsed and checked, by where: an ingest thread or the event loop.', '# TYPE trailseal_ingest_bodies_total counter');
+    out.push(`trailseal_ingest_bodies_total{prepared_on="thread"} ${prepared.thread}`, `trailseal_ingest_bodies_total{prepared_on="event_loop"} ${prepared.eventLoop}`);
     out.push('# HELP trailseal_queue_depth Events waiting for a group commit.', '# TYPE trailseal_queue_depth gauge', `trailseal_queue_depth ${this.queueDepth()}`);
     out.push('# HELP trailseal_checkpoint_age_seconds Seconds since the newest checkpoint this process signed or found, per tenant.', '# TYPE trailseal_checkpoint_age_seconds gauge');
     for (const [tenant, age] of [...this.checkpointAgeSeconds()].sort()) out.push(`trailseal_checkpoint_age_seconds{tenant="${tenant}"} ${age.toFixed(3)}`);

@@ -87,14 +87,26 @@ export class ThreadClient {
     });
   }
 
-  /** Stops the thread (after `last`, a request the thread answers before it is stopped). */
+  /**
+   * Stops the thread (after `last`, a request the thread answers before it is
+   * stopped); requests still pending then fail with the `stopped` error.
+   */
   async close(last?: string): Promise<void> {
     const w = this.#worker;
     if (w === undefined) return;
     if (last !== undefined) await this.post(last, []).catch(() => undefined);
-    this.#worker = undefined;
     w.removeAllListeners('exit');
     await w.terminate();
+    this.#fail(w, 'closed');
+  }
+
+  /** Fails every pending request of thread `w`, if it is still this client's thread. */
+  #fail(w: Worker, why: string): void {
+    if (this.#worker !== w) return;
+    this.#worker = undefined;
+    const e = this.#opts.stopped(why);
+    for (const p of this.#pending.values()) p.reject(e);
+    this.#pending.clear();
   }
 
   #thread(): Worker {
@@ -109,15 +121,8 @@ export class ThreadClient {
       if (m.ok) p.resolve(m.result);
       else p.reject(this.#opts.revive(m.error));
     });
-    const fail = (why: string): void => {
-      if (this.#worker !== w) return;
-      this.#worker = undefined;
-      const e = this.#opts.stopped(why);
-      for (const p of this.#pending.values()) p.reject(e);
-      this.#pending.clear();
-    };
-    w.on('error', (e) => fail(e.message));
-    w.on('exit', (code) => fail(`exit code ${code}`));
+    w.on('error', (e) => this.#fail(w, e.message));
+    w.on('exit', (code) => this.#fail(w, `exit code ${code}`));
     w.unref();
     this.#worker = w;
     return w;

@@ -393,6 +393,8 @@ function apiContract(kind: 'sqlite' | 'postgres'): void {
       expect(m).toMatch(/^trailseal_events_ingested_total [1-9]\d*$/m);
       expect(m).toMatch(/^trailseal_commit_duration_milliseconds_count [1-9]\d*$/m);
       expect(m).toContain('trailseal_queue_depth 0');
+      expect(m).toMatch(/^trailseal_ingest_bodies_total\{prepared_on="event_loop"\} [1-9]\d*$/m);
+      expect(m).toMatch(/^trailseal_ingest_bodies_total\{prepared_on="thread"\} \d+$/m);
       const nf = await call(svc.url, 'GET', '/nope');
       expect([nf.status, nf.json()['code']]).toEqual([404, 'NOT_FOUND']);
     });

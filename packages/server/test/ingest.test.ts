@@ -87,16 +87,53 @@ describe('ingest threads', () => {
     const t = new IngestThreads(1, LIMITS);
     try {
       const small = enc.encode(JSON.stringify([richEvent(1)]));
-      const large = enc.encode(JSON.stringify(Array.from({ length: 40 }, (_, i) => richEvent(i))));
+      // A view into a larger buffer, as Fastify may hand over.
+      const text = JSON.stringify(Array.from({ length: 40 }, (_, i) => richEvent(i)));
+      const shared = Buffer.from(`${' '.repeat(100)}${text}${' '.repeat(100)}`);
+      const large = shared.subarray(100, shared.length - 100);
       expect(small.length).toBeLessThan(THREAD_MIN_BYTES);
       expect(large.length).toBeGreaterThanOrEqual(THREAD_MIN_BYTES);
       expect(await t.prepare(small, 'json')).toEqual(prepareEvents(small, 'json', LIMITS));
+      expect(t.prepared).toEqual({ thread: 0, eventLoop: 1 });
       expect(await t.prepare(large, 'json')).toEqual(prepareEvents(large, 'json', LIMITS));
-      // The caller's buffer is left as it was: the thread got a copy.
-      expect(large.byteLength).toBeGreaterThan(0);
+      expect(t.prepared).toEqual({ thread: 1, eventLoop: 1 });
+      // The caller's memory is left as it was: the thread got a copy.
+      expect(shared.toString('utf8')).toBe(`${' '.repeat(100)}${text}${' '.repeat(100)}`);
+      // What the threads hold is released: many more large bodies still go to them.
+      for (let i = 0; i < 200; i++) await t.prepare(large, 'json');
+      expect(t.prepared).toEqual({ thread: 201, eventLoop: 1 });
     } finally {
       await t.close();
     }
+  });
+
+  it('prepare bodies on the event loop while the threads hold four of the largest bodies each', async () => {
+    const limits = { ...LIMITS, maxBytes: 40_000 };
+    const t = new IngestThreads(1, limits, 0);
+    try {
+      const bodies = Array.from({ length: 24 }, (_, i) => enc.encode(JSON.stringify(Array.from({ length: 20 }, (_, j) => richEvent(i * 20 + j)))));
+      expect(bodies[0]!.length).toBeGreaterThan(limits.maxBytes / 4);
+      // All at once: the threads may hold at most 160,000 bytes, so some are prepared on the event loop.
+      const got = await Promise.all(bodies.map((b) => t.prepare(b, 'json')));
+      expect(got).toEqual(bodies.map((b) => prepareEvents(b, 'json', limits)));
+      expect(t.prepared.thread).toBeGreaterThan(0);
+      expect(t.prepared.eventLoop).toBeGreaterThan(0);
+      expect(t.prepared.thread + t.prepared.eventLoop).toBe(24);
+      // Once they are answered, the threads take bodies again.
+      const before = { ...t.prepared };
+      await t.prepare(bodies[0]!, 'json');
+      expect(t.prepared).toEqual({ thread: before.thread + 1, eventLoop: before.eventLoop });
+    } finally {
+      await t.close();
+    }
+  });
+
+  it('fail a request the thread still holds when the threads are closed', async () => {
+    const t = new IngestThreads(1, LIMITS, 0);
+    const body = enc.encode(JSON.stringify(Array.from({ length: 2000 }, (_, i) => richEvent(i))));
+    const held = t.prepare(body, 'json');
+    await t.close();
+    await expect(held).rejects.toMatchObject({ code: 'INTERNAL' });
   });
 
   it('pack and unpack any events, whatever their characters', () => {

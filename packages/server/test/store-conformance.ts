@@ -26,7 +26,7 @@ import {
   type SealedRecord,
 } from '@trailseal/format';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ApiKeyRow, AppendBuilder, AppendPlan, HeadRow, PlannedRecord, ReceiptRow, SinkRow, Store, TenantRow } from '../src/store/types.js';
+import type { ApiKeyRow, AppendBuilder, AppendPlan, AppendResult, HeadRow, PlannedRecord, ReceiptRow, SinkRow, Store, TenantRow } from '../src/store/types.js';
 import { richEvent } from '../../../test-support/events.js';
 
 export interface OpenedStore {
@@ -59,6 +59,7 @@ const sink = (): Sink => ({ receipts: [], heads: [], known: [] });
 
 const hex = (b: Uint8Array): string => toHex(b);
 const hexes = (bs: readonly Uint8Array[]): string[] => bs.map(hex);
+const idOf = (canonical: string): string => (JSON.parse(canonical) as { id: string }).id;
 
 function tenantRow(id: string): TenantRow {
   return {
@@ -404,6 +405,69 @@ export function storeConformance(name: string, open: () => Promise<OpenedStore>)
       // The tenant still takes appends afterwards.
       const { plan } = await appendEvents(row, [ev(2, 't-2')]);
       expect(plan.records[0]!.sealed.record.seq).toBe(2);
+    });
+
+    /** Starts an append; `withStore` settles when the driver hands it off (SQLite) or when it is answered (any driver). */
+    function startAppend(row: TenantRow, ids: readonly string[], build: AppendBuilder): { done: Promise<AppendResult>; withStore: Promise<boolean> } {
+      let handedOff!: (v: boolean) => void;
+      const handed = new Promise<boolean>((r) => (handedOff = r));
+      const done = store.append(row.id, ids, build, () => handedOff(true));
+      return { done, withStore: Promise.race([handed, done.then(() => false, () => false)]) };
+    }
+
+    it('an append started once the previous is handed off is built on the head that one leaves and commits after it', async () => {
+      const { row } = await createLog('pipeline');
+      const out1 = sink();
+      const out2 = sink();
+      const first = startAppend(row, ['p-1', 'p-2'], eventsBuilder(row, [ev(1, 'p-1'), ev(2, 'p-2')], T0 + 1000, out1));
+      // SQLite pipelines: the first is still committing when the second is built; PostgreSQL answers first.
+      expect(await first.withStore).toBe(store.kind === 'sqlite');
+      const second = store.append(row.id, ['p-3', 'p-4'], eventsBuilder(row, [ev(3, 'p-3'), ev(4, 'p-4')], T0 + 1000, out2));
+      const [r1, r2] = await Promise.all([first.done, second]);
+      expect(out2.heads).toEqual([r1.head]);
+      expect(r2.head.size).toBe(5);
+      expect(out2.receipts.map((r) => r.seq)).toEqual([3, 4]);
+      const records = await allRecords(row.id);
+      expect(records.map((r) => r.seq)).toEqual([0, 1, 2, 3, 4]);
+      expect(records.slice(1).map((r) => idOf(r.canonical))).toEqual(['p-1', 'p-2', 'p-3', 'p-4']);
+      expect(await store.getHead(row.id)).toEqual(r2.head);
+    });
+
+    it('a re-sent id of an append in flight gets the original receipt, once that append is answered', async () => {
+      const { row } = await createLog('pipeline-dup');
+      const out1 = sink();
+      const out2 = sink();
+      const first = startAppend(row, ['q-1', 'q-2'], eventsBuilder(row, [ev(1, 'q-1'), ev(2, 'q-2')], T0 + 1000, out1));
+      await first.withStore;
+      const second = store.append(row.id, ['q-3', 'q-2'], eventsBuilder(row, [ev(3, 'q-3'), ev(2, 'q-2')], T0 + 1000, out2));
+      await Promise.all([first.done, second]);
+      expect(out2.known.at(-1)!.get('q-2')?.seq).toBe(2);
+      expect(out2.receipts).toEqual([{ seq: 3, leafHash: expect.any(String) as string, receivedAt: out1.receipts[0]!.receivedAt }, { ...out1.receipts[1]!, duplicate: true }]);
+      expect((await allRecords(row.id)).slice(1).map((r) => idOf(r.canonical))).toEqual(['q-1', 'q-2', 'q-3']);
+    });
+
+    it('an append built on one in flight that then fails is rebuilt on the committed head', async () => {
+      const { row } = await createLog('pipeline-fail');
+      await appendEvents(row, [ev(1, 'f-1')]);
+      const before = (await store.getHead(row.id))!;
+      // Faulty: ignores `known` and seals f-1 again, which the unique index refuses.
+      const faulty: AppendBuilder = (head) => {
+        const sealer = sealerFor(row, head);
+        const records = [ev(2, 'f-2'), ev(1, 'f-1')].map((e) => ({ sealed: sealer.append(e, T0 + 2000), eventId: e.id }));
+        return { records, head: headAfter(sealer, head.signingGeneration, T0 + 2000) };
+      };
+      const first = startAppend(row, ['f-2', 'f-1'], faulty);
+      await first.withStore;
+      const out = sink();
+      const second = store.append(row.id, ['f-3'], eventsBuilder(row, [ev(3, 'f-3')], T0 + 3000, out));
+      await expect(first.done).rejects.toThrow();
+      const r = await second;
+      // Built on the faulty plan's head first (SQLite), then on the committed head; PostgreSQL builds once.
+      expect(out.heads.at(-1)).toEqual(before);
+      expect(out.heads.length).toBe(store.kind === 'sqlite' ? 2 : 1);
+      expect(out.receipts.map((x) => x.seq)).toEqual([2]);
+      expect(r.head.size).toBe(3);
+      expect((await allRecords(row.id)).slice(1).map((x) => idOf(x.canonical))).toEqual(['f-1', 'f-3']);
     });
 
     it('checkPlan rejects plans that skip a seq, break the chain or misstate the head or its tree edge, and nothing is written', async () => {

@@ -81,6 +81,7 @@ export function buildApp(opts: AppOptions): FastifyInstance {
   app.addContentTypeParser(['application/json'], { parseAs: 'buffer' }, parser('json'));
   app.addContentTypeParser(['application/x-ndjson', 'application/jsonl'], { parseAs: 'buffer' }, parser('ndjson'));
   const ingest = new IngestThreads(opts.ingestThreads ?? 0, bodyLimits);
+  svc.metrics.bodiesPrepared = () => ingest.prepared;
   app.addHook('onClose', () => ingest.close());
 
   app.setErrorHandler((err, req, reply) => {

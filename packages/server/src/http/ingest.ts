@@ -57,10 +57,20 @@ export function unpackEvents(p: PackedEvents): EventParts[] {
   return events;
 }
 
+/** Where bodies were prepared: the /metrics counter trailseal_ingest_bodies_total. */
+export interface PreparedCounts {
+  thread: number;
+  eventLoop: number;
+}
+
 export class IngestThreads {
   readonly #threads: ThreadClient[];
   readonly #limits: BodyLimits;
   readonly #minBytes: number;
+  /** Bytes of the bodies the threads hold, and the most they may hold. */
+  #pendingBytes = 0;
+  readonly #maxPendingBytes: number;
+  readonly prepared: PreparedCounts = { thread: 0, eventLoop: 0 };
 
   /**
    * `count` threads (0: every body is prepared on the event loop), which start
@@ -69,6 +79,11 @@ export class IngestThreads {
   constructor(count: number, limits: BodyLimits, minBytes = THREAD_MIN_BYTES) {
     this.#limits = limits;
     this.#minBytes = minBytes;
+    // Four of the largest bodies per thread. Beyond that the event loop
+    // prepares bodies itself, as it did before threads: it then reads fewer
+    // requests, which is the backpressure, and the copies handed to the
+    // threads stay bounded.
+    this.#maxPendingBytes = 4 * limits.maxBytes * count;
     this.#threads = Array.from(
       { length: count },
       () =>
@@ -87,12 +102,23 @@ export class IngestThreads {
 
   /** Parses and checks a body; resolves with its events in canonical parts, or rejects as prepareEvents throws. */
   async prepare(bytes: Uint8Array, kind: BodyKind): Promise<EventParts[]> {
-    if (this.#threads.length === 0 || bytes.length < this.#minBytes) return prepareEvents(bytes, kind, this.#limits);
+    if (this.#threads.length === 0 || bytes.length < this.#minBytes || this.#pendingBytes + bytes.length > this.#maxPendingBytes) {
+      this.prepared.eventLoop++;
+      return prepareEvents(bytes, kind, this.#limits);
+    }
+    this.prepared.thread++;
     let thread = this.#threads[0]!;
     for (const t of this.#threads) if (t.pending < thread.pending) thread = t;
-    // A copy the thread owns: Fastify's buffer may share its memory.
-    const own = bytes.slice();
-    return unpackEvents(await thread.post<PackedEvents>('prepare', [own, kind], [own.buffer]));
+    // A copy the thread owns, handed over: Fastify's Buffer may be a view of
+    // memory it shares (Buffer#slice would be another view, not a copy).
+    const own = new Uint8Array(bytes);
+    const size = own.length;
+    this.#pendingBytes += size;
+    try {
+      return unpackEvents(await thread.post<PackedEvents>('prepare', [own, kind], [own.buffer]));
+    } finally {
+      this.#pendingBytes -= size;
+    }
   }
 
   async close(): Promise<void> {

@@ -134,19 +134,32 @@ export class TenantWriter {
 
   async #drain(): Promise<void> {
     this.#draining = true;
+    // The append before the one being built: at most two are with the store,
+    // one committing while the next is sealed (a store that pipelines builds
+    // the next on the head the previous leaves; Store.append).
+    let previous: Promise<void> | undefined;
     try {
       while (this.#queue.length > 0) {
         const first = this.#queue[0]!;
         if (first.kind === 'checkpoint') {
+          // A checkpoint signs the committed head: let every append land first.
+          await previous;
+          previous = undefined;
           this.#queue.shift();
           await this.#checkpoint(first);
           continue;
         }
         const batch = this.#takeBatch();
-        await this.#commit(batch);
-        // Let requests that arrived during the commit join the next batch.
+        let handedOff!: () => void;
+        const withStore = new Promise<void>((r) => (handedOff = r));
+        const committed = this.#commit(batch, handedOff);
+        await Promise.race([withStore, committed]);
+        await previous;
+        previous = committed;
+        // Let requests that arrived meanwhile join the next batch.
         if (this.#queue.length > 0) await new Promise<void>((r) => setImmediate(r));
       }
+      await previous;
     } finally {
       this.#draining = false;
       if (this.#queue.length > 0) this.#schedule();
@@ -168,12 +181,16 @@ export class TenantWriter {
     return batch;
   }
 
-  /** The sealer for the stored head, reusing the cached one when it is exactly that head. */
+  /**
+   * The sealer for `head` (the stored head, or the head an append in flight
+   * leaves), reusing the cached one when it stands exactly there: the same
+   * size and last record hash (so the same chain and tree), key generations.
+   */
   #sealerFor(head: HeadRow): LogSealer {
     const s = this.#sealer;
-    if (s !== undefined && this.committedSize === head.size && this.#sealerSigningGeneration === head.signingGeneration) {
+    if (s !== undefined && this.#sealerSigningGeneration === head.signingGeneration) {
       const st = s.state;
-      if (st.prevHash === head.prevHash && st.macGeneration === head.macGeneration) return s;
+      if (st.size === head.size && st.prevHash === head.prevHash && st.macGeneration === head.macGeneration) return s;
     }
     const sealer = new LogSealer({
       tenant: this.tenant.id,
@@ -184,11 +201,11 @@ export class TenantWriter {
     });
     this.#sealer = sealer;
     this.#sealerSigningGeneration = head.signingGeneration;
-    this.committedSize = head.size;
     return sealer;
   }
 
-  async #commit(batch: Exclude<Job, { kind: 'checkpoint' }>[]): Promise<void> {
+  /** Appends a batch and settles its jobs; never rejects. `handedOff`: see Store.append. */
+  async #commit(batch: Exclude<Job, { kind: 'checkpoint' }>[], handedOff: () => void): Promise<void> {
     const started = performance.now();
     const ids: string[] = [];
     let events = 0;
@@ -201,7 +218,7 @@ export class TenantWriter {
     const refused = new Map<number, TrailsealError>();
     let done: AppendResult;
     try {
-      done = await this.#store.append(this.tenant.id, ids, (head, known) => this.#build(head, known, batch, receipts, refused));
+      done = await this.#store.append(this.tenant.id, ids, (head, known) => this.#build(head, known, batch, receipts, refused), handedOff);
     } catch (e) {
       // The sealer may hold records that were not committed.
       this.#sealer = undefined;
@@ -210,7 +227,6 @@ export class TenantWriter {
       return;
     }
     this.committedSize = done.head.size;
-    this.#sealerSigningGeneration = done.head.signingGeneration;
     this.#hooks.dequeued(events);
     this.#hooks.committed(this.tenant.id, { events, records: done.records, ms: performance.now() - started });
     batch.forEach((j, i) => {
@@ -278,6 +294,7 @@ export class TenantWriter {
       sealer.collectInto(undefined);
     }
     const st = sealer.state;
+    this.#sealerSigningGeneration = signingGeneration;
     return {
       records,
       bytes,

@@ -28,6 +28,26 @@ export interface SqliteStoreOptions {
 /** Attempts before an append gives up on a head that keeps moving (other processes writing). */
 const MAX_CONFLICTS = 50;
 
+/**
+ * An append handed to the writer thread and not answered yet: the head it
+ * leaves, so that the tenant's next append can be built on it (Store.append,
+ * `handedOff`), and its event ids. `below` is the append it was built on, while
+ * that one is in flight too.
+ */
+interface InFlight {
+  readonly head: HeadRow;
+  readonly ids: ReadonlySet<string>;
+  /** Resolves when the writer thread has answered (committed, conflict or failure). */
+  readonly answered: Promise<void>;
+  below: InFlight | undefined;
+}
+
+/** Whether an append in flight at or below `f` holds one of `ids`. */
+function holdsAny(f: InFlight | undefined, ids: readonly string[]): boolean {
+  for (; f !== undefined; f = f.below) for (const id of ids) if (f.ids.has(id)) return true;
+  return false;
+}
+
 function revive(e: SerializedError): unknown {
   return reviveTrailsealError(e) ?? storeFailure(Object.assign(new Error(e.message), e.code !== undefined ? { code: e.code } : {}), 'SQLite write failed');
 }
@@ -67,6 +87,8 @@ export class SqliteStore implements Store {
   readonly #busyTimeoutMs: number;
   readonly #reader: SqliteEngine;
   readonly #writer: ThreadClient;
+  /** Per tenant, the newest append handed to the writer thread and not answered yet. */
+  readonly #inFlight = new Map<string, InFlight>();
   #closed = false;
 
   constructor(opts: SqliteStoreOptions) {
@@ -119,13 +141,35 @@ export class SqliteStore implements Store {
     return this.#reader.tenants();
   }
 
-  async append(tenant: string, eventIds: readonly string[], build: AppendBuilder): Promise<AppendResult> {
+  async append(tenant: string, eventIds: readonly string[], build: AppendBuilder, handedOff?: () => void): Promise<AppendResult> {
     for (let attempt = 0; ; attempt++) {
-      const head = this.#reader.head(tenant);
+      // The writer thread runs appends in the order they are posted, so one
+      // built on the newest append in flight is written right after it: it
+      // commits if that one did, and finds the head moved if not.
+      let below = this.#inFlight.get(tenant);
+      // A re-sent id of an append in flight gets its receipt from the store
+      // once that append is answered (rare: a client retrying early).
+      while (holdsAny(below, eventIds)) {
+        await below!.answered;
+        below = this.#inFlight.get(tenant);
+      }
+      const head = below?.head ?? this.#reader.head(tenant);
       if (head === undefined) throw new TrailsealError('TENANT_NOT_FOUND', `no tenant ${tenant}`);
       const { packed, result } = this.#plan(tenant, head, eventIds, build);
-      // The batch's buffer is the plan's alone: it moves to the writer thread.
-      const outcome = await this.#post<'committed' | 'conflict'>('append', [tenant, { size: head.size, prevHash: head.prevHash }, packed], [packed.bodies.buffer as ArrayBuffer]);
+      let answer!: () => void;
+      const mine: InFlight = { head: result.head, ids: new Set(eventIds), answered: new Promise<void>((r) => (answer = r)), below };
+      this.#inFlight.set(tenant, mine);
+      let outcome: 'committed' | 'conflict';
+      try {
+        // The batch's buffer is the plan's alone: it moves to the writer thread.
+        const posted = this.#post<'committed' | 'conflict'>('append', [tenant, { size: head.size, prevHash: head.prevHash }, packed], [packed.bodies.buffer as ArrayBuffer]);
+        handedOff?.();
+        outcome = await posted;
+      } finally {
+        mine.below = undefined;
+        if (this.#inFlight.get(tenant) === mine) this.#inFlight.delete(tenant);
+        answer();
+      }
       if (outcome === 'committed') return result;
       if (attempt >= MAX_CONFLICTS) {
         throw new TrailsealError('STORE_UNAVAILABLE', `tenant ${tenant}: the head moved under ${MAX_CONFLICTS} attempts in a row (other writers on this database)`);

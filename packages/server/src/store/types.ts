@@ -162,8 +162,15 @@ export interface Store {
    * head in one transaction, and commits durably before resolving. TENANT_NOT_FOUND if the tenant does
    * not exist. The planned records must continue the head exactly (seq =
    * head.size, head.size + 1, ...); the driver rejects anything else.
+   *
+   * A driver that pipelines (SQLite) calls `handedOff` once the plan is with
+   * its durable writer, before the commit: the caller may then start the
+   * tenant's next append, which the driver builds on this plan's head (and
+   * with this plan's event ids as known) while this one commits. Should this
+   * one fail, the next finds the head moved and is rebuilt on the committed
+   * head. A driver that does not pipeline never calls it.
    */
-  append(tenant: string, eventIds: readonly string[], build: AppendBuilder): Promise<AppendResult>;
+  append(tenant: string, eventIds: readonly string[], build: AppendBuilder, handedOff?: () => void): Promise<AppendResult>;
   getHead(tenant: string): Promise<HeadRow | undefined>;
   getRecord(tenant: string, seq: number): Promise<StoredRecord | undefined>;
   listRecords(tenant: string, q: RecordQuery): Promise<StoredRecord[]>;
