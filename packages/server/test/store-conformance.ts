@@ -470,6 +470,33 @@ export function storeConformance(name: string, open: () => Promise<OpenedStore>)
       expect((await allRecords(row.id)).slice(1).map((x) => idOf(x.canonical))).toEqual(['f-1', 'f-3']);
     });
 
+    it('two appends built in turn on one in flight that then fails both commit, each rebuilt once on fresh heads', async () => {
+      const { row } = await createLog('pipeline-fail-2');
+      await appendEvents(row, [ev(1, 'g-1')]);
+      const faulty: AppendBuilder = (head) => {
+        const sealer = sealerFor(row, head);
+        const records = [ev(2, 'g-2'), ev(1, 'g-1')].map((e) => ({ sealed: sealer.append(e, T0 + 2000), eventId: e.id }));
+        return { records, head: headAfter(sealer, head.signingGeneration, T0 + 2000) };
+      };
+      const a = startAppend(row, ['g-2', 'g-1'], faulty);
+      await a.withStore;
+      const outB = sink();
+      const b = startAppend(row, ['g-3'], eventsBuilder(row, [ev(3, 'g-3')], T0 + 3000, outB));
+      await b.withStore;
+      const outC = sink();
+      const c = store.append(row.id, ['g-4'], eventsBuilder(row, [ev(4, 'g-4')], T0 + 3000, outC));
+      await expect(a.done).rejects.toThrow();
+      // Neither may build on the other's doomed plan: each commits after at most one rebuild.
+      const [rb, rc] = await Promise.all([b.done, c]);
+      expect(outB.heads.length).toBeLessThanOrEqual(2);
+      expect(outC.heads.length).toBeLessThanOrEqual(2);
+      expect(Math.max(rb.head.size, rc.head.size)).toBe(4);
+      expect([outB.receipts[0]!.seq, outC.receipts[0]!.seq].sort()).toEqual([2, 3]);
+      const records = await allRecords(row.id);
+      expect(records.map((x) => x.seq)).toEqual([0, 1, 2, 3]);
+      expect(new Set(records.slice(1).map((x) => idOf(x.canonical)))).toEqual(new Set(['g-1', 'g-3', 'g-4']));
+    });
+
     it('checkPlan rejects plans that skip a seq, break the chain or misstate the head or its tree edge, and nothing is written', async () => {
       const { row } = await createLog('checkplan');
       await appendEvents(row, [ev(1, 'p-1')]);

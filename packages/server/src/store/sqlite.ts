@@ -35,6 +35,8 @@ const MAX_CONFLICTS = 50;
  * that one is in flight too.
  */
 interface InFlight {
+  /** Order of creation, across tenants: see #staleUpTo. */
+  readonly serial: number;
   readonly head: HeadRow;
   readonly ids: ReadonlySet<string>;
   /** Resolves when the writer thread has answered (committed, conflict or failure). */
@@ -89,6 +91,15 @@ export class SqliteStore implements Store {
   readonly #writer: ThreadClient;
   /** Per tenant, the newest append handed to the writer thread and not answered yet. */
   readonly #inFlight = new Map<string, InFlight>();
+  #serial = 0;
+  /**
+   * Per tenant, the serial of the newest append in flight when one of the
+   * tenant's appends failed or met a moved head: that one and every append
+   * before it were built, directly or not, on what did not commit. A retry
+   * waits for them to be answered instead of building on them, or two
+   * retries would keep building on each other's stale heads.
+   */
+  readonly #staleUpTo = new Map<string, number>();
   #closed = false;
 
   constructor(opts: SqliteStoreOptions) {
@@ -147,19 +158,20 @@ export class SqliteStore implements Store {
       // built on the newest append in flight is written right after it: it
       // commits if that one did, and finds the head moved if not.
       let below = this.#inFlight.get(tenant);
-      // A re-sent id of an append in flight gets its receipt from the store
+      // Not on an append that is bound to fail (see #staleUpTo); and a
+      // re-sent id of an append in flight gets its receipt from the store
       // once that append is answered (rare: a client retrying early).
-      while (holdsAny(below, eventIds)) {
-        await below!.answered;
+      while (below !== undefined && (below.serial <= (this.#staleUpTo.get(tenant) ?? -1) || holdsAny(below, eventIds))) {
+        await below.answered;
         below = this.#inFlight.get(tenant);
       }
       const head = below?.head ?? this.#reader.head(tenant);
       if (head === undefined) throw new TrailsealError('TENANT_NOT_FOUND', `no tenant ${tenant}`);
       const { packed, result } = this.#plan(tenant, head, eventIds, build);
       let answer!: () => void;
-      const mine: InFlight = { head: result.head, ids: new Set(eventIds), answered: new Promise<void>((r) => (answer = r)), below };
+      const mine: InFlight = { serial: ++this.#serial, head: result.head, ids: new Set(eventIds), answered: new Promise<void>((r) => (answer = r)), below };
       this.#inFlight.set(tenant, mine);
-      let outcome: 'committed' | 'conflict';
+      let outcome: 'committed' | 'conflict' = 'conflict';
       try {
         // The batch's buffer is the plan's alone: it moves to the writer thread.
         const posted = this.#post<'committed' | 'conflict'>('append', [tenant, { size: head.size, prevHash: head.prevHash }, packed], [packed.bodies.buffer as ArrayBuffer]);
@@ -168,6 +180,8 @@ export class SqliteStore implements Store {
       } finally {
         mine.below = undefined;
         if (this.#inFlight.get(tenant) === mine) this.#inFlight.delete(tenant);
+        // The appends built on this one are bound to fail as well.
+        if (outcome !== 'committed') this.#staleUpTo.set(tenant, this.#serial);
         answer();
       }
       if (outcome === 'committed') return result;
