@@ -66,6 +66,11 @@ export class ThreadClient {
     this.#opts = opts;
   }
 
+  /** Starts the thread now rather than at the first request (a missing script fails here). */
+  start(): void {
+    this.#thread();
+  }
+
   /** Requests sent and not yet answered. */
   get pending(): number {
     return this.#pending.size;

@@ -187,4 +187,17 @@ serveRequests((op, args) => {
       await client.close();
     }
   });
+
+  it('starts on demand, and says so when its script was not built', async () => {
+    const missing = new ThreadClient({ script: 'http/no-such-thread.js', stopped: (why) => new Error(why), revive: (e) => new Error(e.message) });
+    expect(() => missing.start()).toThrow(/no-such-thread\.js is missing: build first/);
+    await expect(missing.post('echo', [1])).rejects.toMatchObject({ code: 'INTERNAL' });
+    const client = new ThreadClient({ script: pathToFileURL(script), stopped: (why) => new Error(why), revive: (e) => new Error(e.message) });
+    try {
+      client.start();
+      expect(await client.post('echo', ['started'])).toBe('started');
+    } finally {
+      await client.close();
+    }
+  });
 });

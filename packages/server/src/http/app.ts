@@ -82,6 +82,7 @@ export function buildApp(opts: AppOptions): FastifyInstance {
   app.addContentTypeParser(['application/x-ndjson', 'application/jsonl'], { parseAs: 'buffer' }, parser('ndjson'));
   const ingest = new IngestThreads(opts.ingestThreads ?? 0, bodyLimits);
   svc.metrics.bodiesPrepared = () => ingest.prepared;
+  app.addHook('onReady', async () => ingest.start());
   app.addHook('onClose', () => ingest.close());
 
   app.setErrorHandler((err, req, reply) => {
