@@ -137,6 +137,15 @@ function eventsBuilder(row: TenantRow, events: readonly EventV1[], at: number | 
   };
 }
 
+/** A faulty builder: ignores `known` and seals `events` (one of them stored already), which the unique index refuses. */
+function resealing(row: TenantRow, events: readonly EventV1[], at: number): AppendBuilder {
+  return (head) => {
+    const sealer = sealerFor(row, head);
+    const records = events.map((e) => ({ sealed: sealer.append(e, at), eventId: e.id }));
+    return { records, head: headAfter(sealer, head.signingGeneration, at) };
+  };
+}
+
 async function codeOfRejection(p: Promise<unknown>): Promise<string> {
   try {
     await p;
@@ -361,11 +370,7 @@ export function storeConformance(name: string, open: () => Promise<OpenedStore>)
       await appendEvents(row, [ev(1, 'd-1'), ev(2, 'd-2')]);
       const before = await store.getHead(row.id);
       // Faulty: ignores `known` and seals d-2 again.
-      const faulty: AppendBuilder = (head) => {
-        const sealer = sealerFor(row, head);
-        const records = [ev(3, 'd-3'), ev(2, 'd-2')].map((e) => ({ sealed: sealer.append(e, T0 + 2000), eventId: e.id }));
-        return { records, head: headAfter(sealer, head.signingGeneration, T0 + 2000) };
-      };
+      const faulty = resealing(row, [ev(3, 'd-3'), ev(2, 'd-2')], T0 + 2000);
       const err = await store.append(row.id, ['d-3', 'd-2'], faulty).then(
         () => undefined,
         (e: unknown) => e,
@@ -450,13 +455,7 @@ export function storeConformance(name: string, open: () => Promise<OpenedStore>)
       const { row } = await createLog('pipeline-fail');
       await appendEvents(row, [ev(1, 'f-1')]);
       const before = (await store.getHead(row.id))!;
-      // Faulty: ignores `known` and seals f-1 again, which the unique index refuses.
-      const faulty: AppendBuilder = (head) => {
-        const sealer = sealerFor(row, head);
-        const records = [ev(2, 'f-2'), ev(1, 'f-1')].map((e) => ({ sealed: sealer.append(e, T0 + 2000), eventId: e.id }));
-        return { records, head: headAfter(sealer, head.signingGeneration, T0 + 2000) };
-      };
-      const first = startAppend(row, ['f-2', 'f-1'], faulty);
+      const first = startAppend(row, ['f-2', 'f-1'], resealing(row, [ev(2, 'f-2'), ev(1, 'f-1')], T0 + 2000));
       await first.withStore;
       const out = sink();
       const second = store.append(row.id, ['f-3'], eventsBuilder(row, [ev(3, 'f-3')], T0 + 3000, out));
@@ -473,12 +472,7 @@ export function storeConformance(name: string, open: () => Promise<OpenedStore>)
     it('two appends built in turn on one in flight that then fails both commit, each rebuilt once on fresh heads', async () => {
       const { row } = await createLog('pipeline-fail-2');
       await appendEvents(row, [ev(1, 'g-1')]);
-      const faulty: AppendBuilder = (head) => {
-        const sealer = sealerFor(row, head);
-        const records = [ev(2, 'g-2'), ev(1, 'g-1')].map((e) => ({ sealed: sealer.append(e, T0 + 2000), eventId: e.id }));
-        return { records, head: headAfter(sealer, head.signingGeneration, T0 + 2000) };
-      };
-      const a = startAppend(row, ['g-2', 'g-1'], faulty);
+      const a = startAppend(row, ['g-2', 'g-1'], resealing(row, [ev(2, 'g-2'), ev(1, 'g-1')], T0 + 2000));
       await a.withStore;
       const outB = sink();
       const b = startAppend(row, ['g-3'], eventsBuilder(row, [ev(3, 'g-3')], T0 + 3000, outB));
