@@ -1,14 +1,18 @@
 // One tenant's sequencer: a queue of pending appends, drained by group
 // commits. Jobs that arrive while a commit is running (or in the same turn of
 // the event loop) are sealed together and written in one transaction, as
-// Tessera batches entries before integrating them. Receipts are handed out
-// only after the store's commit returned: an acknowledged event is durable.
+// Tessera batches entries before integrating them; on a store that pipelines
+// (SQLite), the next batch is sealed while the last one commits. Receipts are
+// handed out only after the store's commit returned: an acknowledged event is
+// durable.
 //
-// The sealer (chain, MAC, tree state) is a cache of the stored head. It is
-// used only inside an AppendBuilder, which the store calls with the head the
-// plan must extend and writes only if that head is still the stored one; it is
-// rebuilt whenever it does not stand exactly on that head (a failed commit,
-// another process appended), so what it seals always continues committed state.
+// The sealer (chain, MAC, tree state) is a cache of a head: the stored one,
+// or the one an append in flight leaves. It is used only inside an
+// AppendBuilder, which the store calls with the head the plan must extend and
+// writes only if that head is the stored one when the plan's turn comes; it is
+// rebuilt whenever it does not stand exactly on the head it is given (a failed
+// commit, another process appended), so what it seals continues the head the
+// store will check.
 import { CompactRange, LOG_FIELDS, LogSealer, RecordBytesBatch, TrailsealError, canonicalize, deriveSigningSeed, joinEventParts, macKeyFor, newEd25519Signer, parseMacKeyId, toHex, type EventParts, type SealedRecord } from '@trailseal/format';
 import type { AppendPlan, AppendResult, HeadRow, PlannedRecord, ReceiptRow, Store, TenantRow } from '../store/types.js';
 
