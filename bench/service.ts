@@ -770,7 +770,8 @@ function threadRole(file: string): string {
   const p = JSON.parse(readFileSync(file, 'utf8')) as CpuProfile;
   const urls = new Set(p.nodes.map((n) => n.callFrame.url));
   const ran = (script: string): boolean => [...urls].some((u) => u.endsWith(script));
-  return ran('sqlite-writer.js') ? ' (the SQLite writer)' : ran('ingest-thread.js') ? ' (an ingest thread)' : '';
+  // A thread that never ran a sampled function of its own (an idle ingest thread) shows only its loading.
+  return ran('sqlite-writer.js') ? ' (the SQLite writer)' : ran('ingest-thread.js') ? ' (an ingest thread)' : ' (idle: no function of its script sampled)';
 }
 
 /** Runs the service alone under --cpu-prof, one server process per mode, and prints its profiles. */
