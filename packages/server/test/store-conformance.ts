@@ -332,6 +332,25 @@ export function storeConformance(name: string, open: () => Promise<OpenedStore>)
       expect(await store.seqAtTime(row.id, at)).toBe(1);
     });
 
+    it('a plan of 100 records stores every record byte-exact, with its event id and time, and every node', async () => {
+      const { row } = await createLog('hundred');
+      const events = Array.from({ length: 100 }, (_, i) => ev(i, `h-${i}`));
+      const { plan } = await appendEvents(row, events, T0 + 5000);
+      expect(plan.records).toHaveLength(100);
+      const stored = await allRecords(row.id);
+      expect(stored.slice(1)).toEqual(plan.records.map((r) => ({ seq: r.sealed.seq, canonical: r.sealed.canonical })));
+      const nodes = plan.records.flatMap((r) => r.sealed.nodes);
+      expect(nodes.length).toBeGreaterThan(150);
+      expect(hexes(await store.getNodes(row.id, nodes.map((n) => n.id)))).toEqual(nodes.map((n) => hex(n.hash)));
+      // Every id is stored with its record: all are known to the next builder.
+      const out = sink();
+      await store.append(row.id, events.map((e) => e.id), eventsBuilder(row, events, T0 + 6000, out));
+      expect(out.receipts.map((r) => r.seq)).toEqual(plan.records.map((r) => r.sealed.seq));
+      expect(out.receipts.every((r) => r.duplicate === true)).toBe(true);
+      expect(await store.seqAtTime(row.id, T0 + 5000)).toBe(1);
+      expect((await store.getHead(row.id))!.size).toBe(101);
+    });
+
     it('reports stored event ids to the builder with their original seq, leaf hash and receivedAt', async () => {
       const { row } = await createLog('known');
       const first = await appendEvents(row, [ev(1, 'k-1'), ev(2, 'k-2'), ev(3, 'k-3')], T0 + 5_000);
