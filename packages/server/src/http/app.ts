@@ -59,6 +59,13 @@ export interface AppOptions {
   readonly ingestThreads?: number;
 }
 
+/** The only bodies the API takes, JSON and NDJSON, each turned into a value by `parse`; any other media type is refused. */
+function setBodyParsers(app: FastifyInstance, parse: (bytes: Buffer, kind: BodyKind) => Promise<unknown>): void {
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser(['application/json'], { parseAs: 'buffer' }, (_req: FastifyRequest, bytes: Buffer) => parse(bytes, 'json'));
+  app.addContentTypeParser(['application/x-ndjson', 'application/jsonl'], { parseAs: 'buffer' }, (_req: FastifyRequest, bytes: Buffer) => parse(bytes, 'ndjson'));
+}
+
 export function buildApp(opts: AppOptions): FastifyInstance {
   const svc = opts.service;
   const limits: HttpLimits = { ...DEFAULT_HTTP_LIMITS, ...opts.limits };
@@ -72,14 +79,8 @@ export function buildApp(opts: AppOptions): FastifyInstance {
     logController: new LogController({ disableRequestLogging: true }),
   });
 
-  app.removeAllContentTypeParsers();
   const bodyLimits: BodyLimits = { maxBytes: limits.maxBodyBytes, maxMembers: Math.max(limits.maxBatchEvents, 10_000), maxBatchEvents: limits.maxBatchEvents };
-  const parser =
-    (kind: BodyKind) =>
-    async (_req: FastifyRequest, bytes: Buffer): Promise<Body> =>
-      parseBody(bytes, kind, bodyLimits);
-  app.addContentTypeParser(['application/json'], { parseAs: 'buffer' }, parser('json'));
-  app.addContentTypeParser(['application/x-ndjson', 'application/jsonl'], { parseAs: 'buffer' }, parser('ndjson'));
+  setBodyParsers(app, async (bytes, kind) => parseBody(bytes, kind, bodyLimits));
   const ingest = new IngestThreads(opts.ingestThreads ?? 0, bodyLimits);
   svc.metrics.bodiesPrepared = () => ingest.prepared;
   app.addHook('onReady', async () => ingest.start());
@@ -130,13 +131,7 @@ export function buildApp(opts: AppOptions): FastifyInstance {
   // prepared whole, parsed, checked and cut into canonical parts, before the
   // handler runs, on an ingest thread if it is large.
   void app.register(async (scoped) => {
-    scoped.removeAllContentTypeParsers();
-    const preparer =
-      (kind: BodyKind) =>
-      (_req: FastifyRequest, bytes: Buffer): Promise<EventParts[]> =>
-        ingest.prepare(bytes, kind);
-    scoped.addContentTypeParser(['application/json'], { parseAs: 'buffer' }, preparer('json'));
-    scoped.addContentTypeParser(['application/x-ndjson', 'application/jsonl'], { parseAs: 'buffer' }, preparer('ndjson'));
+    setBodyParsers(scoped, (bytes, kind) => ingest.prepare(bytes, kind));
     scoped.post('/v1/events', { onRequest: authed('ingest') }, async (req, reply) => {
       const prepared = req.body as EventParts[] | undefined;
       if (prepared === undefined) throw new TrailsealError('UNSUPPORTED_MEDIA_TYPE', 'send application/json or application/x-ndjson');
