@@ -510,7 +510,7 @@ export function storeConformance(name: string, open: () => Promise<OpenedStore>)
       expect(new Set(records.slice(1).map((x) => idOf(x.canonical)))).toEqual(new Set(['g-1', 'g-3', 'g-4']));
     });
 
-    it('checkPlan rejects plans that skip a seq, break the chain or misstate the head or its tree edge, and nothing is written', async () => {
+    it('checkPlan rejects plans that skip a seq, break the chain, misstate the head or its tree edge or a record\'s tree nodes, and nothing is written', async () => {
       const { row } = await createLog('checkplan');
       await appendEvents(row, [ev(1, 'p-1')]);
       const stale = (await store.getHead(row.id))!;
@@ -557,6 +557,23 @@ export function storeConformance(name: string, open: () => Promise<OpenedStore>)
         return { records, head: { ...h, range: h.range.map((x, i) => (i === 0 ? x.map((b) => b ^ 1) : x)) } };
       };
 
+      // Records as a buggy sealer could hand them over: the right bytes, chain and leaf, other tree nodes.
+      const withNodes = (sealed: SealedRecord, nodes: SealedRecord['nodes']): SealedRecord => ({
+        seq: sealed.seq, receivedAt: sealed.receivedAt, prevHash: sealed.prevHash, record: sealed.record, canonical: sealed.canonical,
+        recordHash: sealed.recordHash, leafHash: sealed.leafHash, nodes,
+      });
+      const nodesAltered = (alter: (nodes: SealedRecord['nodes']) => SealedRecord['nodes']): AppendBuilder => (head) => {
+        const sealer = sealerFor(row, head);
+        // seq 3 completes three nodes: its leaf, (1, 1) and (2, 0).
+        const sealed = sealer.append(ev(3, 'p-3'), at);
+        expect(sealed.nodes.map((n) => [n.id.level, n.id.index])).toEqual([[0, 3], [1, 1], [2, 0]]);
+        return { records: [{ sealed: withNodes(sealed, alter(sealed.nodes)), eventId: 'p-3' }], head: headAfter(sealer, head.signingGeneration, at) };
+      };
+      const wrongNodeHash = nodesAltered((nodes) => nodes.map((n, i) => (i === 2 ? { id: n.id, hash: n.hash.map((b) => b ^ 1) } : n)));
+      const wrongNodeId = nodesAltered((nodes) => nodes.map((n, i) => (i === 1 ? { id: { level: 1, index: 2 }, hash: n.hash } : n)));
+      const missingNode = nodesAltered((nodes) => nodes.slice(0, 2));
+      const extraNode = nodesAltered((nodes) => [...nodes, { id: { level: 3, index: 0 }, hash: nodes[2]!.hash }]);
+
       for (const [what, build] of [
         ['skips a seq', skips],
         ['breaks the chain', forks],
@@ -565,6 +582,10 @@ export function storeConformance(name: string, open: () => Promise<OpenedStore>)
         ['moves the head without records', noRecordsButMoves],
         ['holds the bytes of fewer records than it plans', bytesOfFewer],
         ["misstates the tree's right edge", wrongEdge],
+        ["misstates a tree node's hash", wrongNodeHash],
+        ["misstates a tree node's place", wrongNodeId],
+        ['leaves out a tree node', missingNode],
+        ['adds a tree node the leaf does not complete', extraNode],
       ] as const) {
         expect(await codeOfRejection(store.append(row.id, ['p-3', 'p-4'], build)), what).toBe('INTERNAL');
         expect(await store.getHead(row.id), what).toEqual(before);

@@ -1,7 +1,7 @@
 // What every driver shares: the plan check (a driver never writes records that
 // do not continue the head it locked), the head's hash encoding, and the
 // mapping of engine failures to the registry's codes.
-import { CompactRange, TrailsealError, isTrailsealError, toHex } from '@trailseal/format';
+import { CompactRange, TrailsealError, bytesEqual, isTrailsealError, toHex } from '@trailseal/format';
 import type { AppendPlan, HeadRow } from './types.js';
 
 /**
@@ -15,11 +15,21 @@ export function checkPlan(head: HeadRow, plan: AppendPlan): void {
   // The new right edge of the tree is recomputed from the old one and the
   // records' leaf hashes, so that a sequencer bug cannot store a head whose
   // root does not match its records (one node hash per record, next to an insert).
+  // The same pass checks each record's tree nodes, which are stored for
+  // proofs: exactly the nodes its leaf completes, in the order visited.
   const range = new CompactRange(0, head.size, head.range);
   for (const { sealed } of plan.records) {
-    range.append(sealed.leafHash);
+    let k = 0;
+    let nodesMatch = true;
+    range.append(sealed.leafHash, (id, hash) => {
+      const n = sealed.nodes[k++];
+      if (n === undefined || n.id.level !== id.level || n.id.index !== id.index || !bytesEqual(n.hash, hash)) nodesMatch = false;
+    });
     if (sealed.seq !== size || sealed.prevHash !== prev) {
       throw new TrailsealError('INTERNAL', `append plan does not continue the head: record seq ${sealed.seq} after size ${size}`, { seq: sealed.seq, size });
+    }
+    if (!nodesMatch || k !== sealed.nodes.length) {
+      throw new TrailsealError('INTERNAL', `append plan: the tree nodes of record seq ${sealed.seq} are not the ones its leaf completes`, { seq: sealed.seq });
     }
     size++;
     prev = sealed.recordHash;
@@ -34,6 +44,34 @@ export function checkPlan(head: HeadRow, plan: AppendPlan): void {
   if (edge.length !== plan.head.range.length || edge.some((h, i) => toHex(h) !== toHex(plan.head.range[i]!))) {
     throw new TrailsealError('INTERNAL', `append plan head's tree edge does not match its records' leaf hashes (size ${size})`);
   }
+}
+
+/**
+ * The seq of the record whose append completed the perfect tree node (level,
+ * index), or undefined if no leaf below 2^53 completes it. Appending leaf i
+ * completes node (l, i >> l) for l = 0, 1, ... as long as i + 1 is a multiple
+ * of 2^l (CompactRange.append visits them bottom up), so node (l, j) is the
+ * l-th hash completed by leaf (j + 1) * 2^l - 1. Stores that keep each
+ * record's completed node hashes in its row (`records.nodes` in SQLite) find
+ * a node here.
+ */
+export function nodeHome(level: number, index: number): number | undefined {
+  if (!Number.isInteger(level) || !Number.isInteger(index) || level < 0 || level > 52 || index < 0) return undefined;
+  const seq = (index + 1) * 2 ** level - 1;
+  return seq <= Number.MAX_SAFE_INTEGER ? seq : undefined;
+}
+
+/**
+ * Writes the hashes of a record's tree nodes (checkPlan has checked they are
+ * the ones its leaf completes, level 0 first) into `out` at `at`, back to
+ * back; returns the end offset.
+ */
+export function packRecordNodes(nodes: readonly { readonly hash: Uint8Array }[], out: Uint8Array, at: number): number {
+  for (const { hash } of nodes) {
+    out.set(hash, at);
+    at += 32;
+  }
+  return at;
 }
 
 export function joinHashes(hashes: readonly Uint8Array[]): Buffer {

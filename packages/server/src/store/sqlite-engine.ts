@@ -9,11 +9,25 @@
 // it extends, whichever process or thread wrote last.
 import Database from 'better-sqlite3';
 import { TrailsealError, logTimestamp } from '@trailseal/format';
-import { joinHashes, storeFailure } from './common.js';
+import { joinHashes, nodeHome, storeFailure } from './common.js';
 import { SINK_COLUMNS, headOf, keyOf, sinkOf, sinkPatchColumns, sinkValues, tenantOf, type HeadSql, type KeySql, type SinkSql, type TenantSql } from './rows.js';
 import type { ApiKeyRow, CheckpointRow, HeadRow, ReceiptRow, Scope, SinkPatch, SinkRow, StoredRecord, TenantRow } from './types.js';
 
-export const SCHEMA_VERSION = 1;
+export const SCHEMA_VERSION = 2;
+
+// A record's row also holds the hashes of the tree nodes its append
+// completed (nodeHome in common.ts): its leaf hash, then each perfect subtree
+// it closed, 32 bytes each. Schema version 1 kept them in a table of their
+// own, one row per node: about two more B-tree inserts per record, which cost
+// the writer a third of its time (bench/README.md, "Tree nodes in the record
+// row"). `nodes` comes before `body` so that reading it never walks a large
+// body's overflow pages.
+const RECORDS_COLUMNS = `
+  tenant TEXT NOT NULL, seq INTEGER NOT NULL, event_id TEXT, received_ms INTEGER NOT NULL, nodes BLOB NOT NULL,
+  body TEXT NOT NULL, PRIMARY KEY (tenant, seq)`;
+const RECORDS_INDEXES = `
+CREATE UNIQUE INDEX IF NOT EXISTS records_event_id ON records (tenant, event_id) WHERE event_id IS NOT NULL;
+CREATE INDEX IF NOT EXISTS records_received ON records (tenant, received_ms);`;
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -24,14 +38,8 @@ CREATE TABLE IF NOT EXISTS heads (
   tenant TEXT PRIMARY KEY REFERENCES tenants(id), size INTEGER NOT NULL, prev_hash TEXT NOT NULL,
   range BLOB NOT NULL, mac_generation INTEGER NOT NULL, signing_generation INTEGER NOT NULL,
   last_received_ms INTEGER NOT NULL);
-CREATE TABLE IF NOT EXISTS records (
-  tenant TEXT NOT NULL, seq INTEGER NOT NULL, event_id TEXT, received_ms INTEGER NOT NULL, body TEXT NOT NULL,
-  PRIMARY KEY (tenant, seq));
-CREATE UNIQUE INDEX IF NOT EXISTS records_event_id ON records (tenant, event_id) WHERE event_id IS NOT NULL;
-CREATE INDEX IF NOT EXISTS records_received ON records (tenant, received_ms);
-CREATE TABLE IF NOT EXISTS nodes (
-  tenant TEXT NOT NULL, level INTEGER NOT NULL, idx INTEGER NOT NULL, hash BLOB NOT NULL,
-  PRIMARY KEY (tenant, level, idx)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS records (${RECORDS_COLUMNS});
+${RECORDS_INDEXES}
 CREATE TABLE IF NOT EXISTS checkpoints (
   tenant TEXT NOT NULL, size INTEGER NOT NULL, note TEXT NOT NULL, PRIMARY KEY (tenant, size)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS sinks (
@@ -58,10 +66,9 @@ export interface WritePlan {
   readonly eventIds: readonly (string | null)[];
   readonly bodies: Uint8Array;
   readonly bodyEnds: Float64Array;
-  /** Per completed tree node: level and index, interleaved. */
-  readonly nodeIds: Float64Array;
-  /** The nodes' hashes, 32 bytes each, in nodeIds order. */
-  readonly nodeHashes: Uint8Array;
+  /** The hashes of the tree nodes each record completed (packRecordNodes), back to back, record i's ending at nodeEnds[i]. */
+  readonly nodes: Uint8Array;
+  readonly nodeEnds: Float64Array;
   readonly head: HeadRow;
 }
 
@@ -83,6 +90,7 @@ export class SqliteEngine {
       this.db.pragma('synchronous = FULL');
       this.db.pragma('foreign_keys = ON');
       this.db.exec(SCHEMA);
+      upgradeFromVersion1(this.db);
     } catch (e) {
       throw storeFailure(e, `cannot open the SQLite database ${path}`);
     }
@@ -142,12 +150,15 @@ export class SqliteEngine {
     const s = this.#s;
     const n = plan.seqs.length;
     const ends = plan.bodyEnds;
-    if (ends.length !== n || (n > 0 && ends[n - 1] !== plan.bodies.length) || plan.eventIds.length !== n || plan.nodeHashes.length !== (plan.nodeIds.length / 2) * 32) {
+    const nodeEnds = plan.nodeEnds;
+    if (ends.length !== n || (n > 0 && ends[n - 1] !== plan.bodies.length) || plan.eventIds.length !== n || nodeEnds.length !== n || (n > 0 && nodeEnds[n - 1] !== plan.nodes.length)) {
       throw new TrailsealError('INTERNAL', 'malformed write plan');
     }
     const bodies = Buffer.from(plan.bodies.buffer, plan.bodies.byteOffset, plan.bodies.byteLength);
-    for (let i = 0, start = 0; i < n; start = ends[i++]!) s.insertRecord.run(tenant, plan.seqs[i], plan.eventIds[i], plan.receivedMs[i], bodies.subarray(start, ends[i]));
-    for (let i = 0; i < plan.nodeIds.length; i += 2) s.insertNode.run(tenant, plan.nodeIds[i], plan.nodeIds[i + 1], plan.nodeHashes.subarray(i * 16, i * 16 + 32));
+    const nodes = Buffer.from(plan.nodes.buffer, plan.nodes.byteOffset, plan.nodes.byteLength);
+    for (let i = 0, start = 0, nodesStart = 0; i < n; start = ends[i]!, nodesStart = nodeEnds[i++]!) {
+      s.insertRecord.run(tenant, plan.seqs[i], plan.eventIds[i], plan.receivedMs[i], nodes.subarray(nodesStart, nodeEnds[i]), bodies.subarray(start, ends[i]));
+    }
     const h = plan.head;
     s.updateHead.run(h.size, h.prevHash, joinHashes(h.range), h.macGeneration, h.signingGeneration, h.lastReceivedAtMs, tenant);
   }
@@ -242,8 +253,11 @@ export class SqliteEngine {
   }
 
   node(tenant: string, level: number, index: number): Uint8Array | undefined {
-    const r = this.#read(() => this.#s.getNode.get(tenant, level, index) as { hash: Buffer } | undefined);
-    return r === undefined ? undefined : new Uint8Array(r.hash);
+    const seq = nodeHome(level, index);
+    if (seq === undefined) return undefined;
+    const r = this.#read(() => this.#s.getNodes.get(tenant, seq) as { nodes: Buffer } | undefined);
+    if (r === undefined || r.nodes.length < 32 * (level + 1)) return undefined;
+    return new Uint8Array(r.nodes.subarray(32 * level, 32 * (level + 1)));
   }
 
   latestCheckpoint(tenant: string): CheckpointRow | undefined {
@@ -283,6 +297,47 @@ export class SqliteEngine {
   }
 }
 
+/**
+ * Schema version 1 to 2: the node hashes move from the `nodes` table into
+ * their records' rows (see RECORDS_COLUMNS). The first connection of this
+ * build to open a version 1 database does it, in one transaction under the
+ * write lock, so another process sees either version whole; a connection
+ * that waited for the lock finds the work done. Record bodies are copied
+ * inside SQLite, byte for byte; a node missing from the old table stops the
+ * upgrade (TREE_NODE_MISSING) and leaves the database as it was.
+ */
+function upgradeFromVersion1(db: Database.Database): void {
+  const upgraded = (): boolean => db.prepare(`SELECT 1 FROM pragma_table_info('records') WHERE name = 'nodes'`).get() !== undefined;
+  if (upgraded()) return;
+  db.transaction(() => {
+    if (upgraded()) return;
+    db.exec(`CREATE TABLE records_v2 (${RECORDS_COLUMNS})`);
+    const page = db.prepare('SELECT tenant, seq FROM records WHERE (tenant, seq) > (?, ?) ORDER BY tenant, seq LIMIT 1000');
+    const node = db.prepare('SELECT hash FROM nodes WHERE tenant = ? AND level = ? AND idx = ?').pluck();
+    const copy = db.prepare('INSERT INTO records_v2 (tenant, seq, event_id, received_ms, nodes, body) SELECT tenant, seq, event_id, received_ms, ?, body FROM records WHERE tenant = ? AND seq = ?');
+    let after: { tenant: string; seq: number } = { tenant: '', seq: -1 };
+    for (;;) {
+      const rows = page.all(after.tenant, after.seq) as { tenant: string; seq: number }[];
+      if (rows.length === 0) break;
+      for (const { tenant, seq } of rows) {
+        const hashes: Buffer[] = [];
+        for (let level = 0; nodeHome(level, Math.floor(seq / 2 ** level)) === seq; level++) {
+          const index = Math.floor(seq / 2 ** level);
+          const h = node.get(tenant, level, index) as Buffer | undefined;
+          if (h === undefined) {
+            throw new TrailsealError('TREE_NODE_MISSING', `cannot upgrade the SQLite schema: node (level ${level}, index ${index}) of tenant ${tenant} is not stored`, { level, index });
+          }
+          hashes.push(h);
+        }
+        copy.run(Buffer.concat(hashes), tenant, seq);
+      }
+      after = rows[rows.length - 1]!;
+    }
+    db.exec(`DROP TABLE records; ALTER TABLE records_v2 RENAME TO records; ${RECORDS_INDEXES} DROP TABLE nodes;`);
+    db.prepare(`INSERT INTO meta (name, value) VALUES ('schema_version', '2') ON CONFLICT (name) DO UPDATE SET value = excluded.value`).run();
+  }).immediate();
+}
+
 function prepare(db: Database.Database) {
   return {
     getTenant: db.prepare('SELECT * FROM tenants WHERE id = ?'),
@@ -299,19 +354,17 @@ function prepare(db: Database.Database) {
       // Driven from the ids (CROSS JOIN fixes the order) through the partial
       // unique index, which the planner only considers with "event_id IS NOT
       // NULL" spelled out; otherwise it scans the tenant's leaves.
-      `SELECT r.event_id, r.seq, r.received_ms, r.body, n.hash FROM json_each(@ids) AS j
-       CROSS JOIN records r ON r.tenant = @tenant AND r.event_id = j.value AND r.event_id IS NOT NULL
-       CROSS JOIN nodes n ON n.tenant = @tenant AND n.level = 0 AND n.idx = r.seq`,
+      `SELECT r.event_id, r.seq, r.received_ms, r.body, substr(r.nodes, 1, 32) AS hash FROM json_each(@ids) AS j
+       CROSS JOIN records r ON r.tenant = @tenant AND r.event_id = j.value AND r.event_id IS NOT NULL`,
     ),
     // The body is bound as its UTF-8 bytes and stored as TEXT: a cast from BLOB
     // reinterprets the bytes in the database encoding (UTF-8) without a copy
     // through a JavaScript string (https://www.sqlite.org/lang_expr.html#castexpr).
-    insertRecord: db.prepare('INSERT INTO records (tenant, seq, event_id, received_ms, body) VALUES (?, ?, ?, ?, CAST(? AS TEXT))'),
-    insertNode: db.prepare('INSERT INTO nodes (tenant, level, idx, hash) VALUES (?, ?, ?, ?)'),
+    insertRecord: db.prepare('INSERT INTO records (tenant, seq, event_id, received_ms, nodes, body) VALUES (?, ?, ?, ?, ?, CAST(? AS TEXT))'),
     getRecord: db.prepare('SELECT body FROM records WHERE tenant = ? AND seq = ?'),
     listRecords: db.prepare('SELECT seq, body FROM records WHERE tenant = ? AND seq >= ? AND seq < ? ORDER BY seq LIMIT ?'),
     seqAtTime: db.prepare('SELECT seq FROM records WHERE tenant = ? AND received_ms >= ? ORDER BY received_ms, seq LIMIT 1'),
-    getNode: db.prepare('SELECT hash FROM nodes WHERE tenant = ? AND level = ? AND idx = ?'),
+    getNodes: db.prepare('SELECT nodes FROM records WHERE tenant = ? AND seq = ?'),
     insertCheckpoint: db.prepare('INSERT OR IGNORE INTO checkpoints (tenant, size, note) VALUES (?, ?, ?)'),
     latestCheckpoint: db.prepare('SELECT size, note FROM checkpoints WHERE tenant = ? ORDER BY size DESC LIMIT 1'),
     checkpointAt: db.prepare('SELECT size, note FROM checkpoints WHERE tenant = ? AND size = ?'),

@@ -12,7 +12,7 @@
 // the plan is rebuilt on the new head. Another process writing the same
 // database (the `trailseal tenant create --data` command) is the usual cause.
 import { RecordBytesBatch, TrailsealError, utf8, type NodeId } from '@trailseal/format';
-import { checkPlan, storeFailure } from './common.js';
+import { checkPlan, packRecordNodes, storeFailure } from './common.js';
 import { SqliteEngine, type WritePlan } from './sqlite-engine.js';
 import { ThreadClient, reviveTrailsealError, type SerializedError } from '../thread.js';
 import type { WriterOp } from './sqlite-writer.js';
@@ -64,23 +64,19 @@ export function writePlanOf(plan: AppendPlan): WritePlan {
     bytes = new RecordBytesBatch();
     for (const r of plan.records) bytes.add(utf8(r.sealed.canonical));
   }
-  let nodes = 0;
-  for (const r of plan.records) nodes += r.sealed.nodes.length;
-  const nodeIds = new Float64Array(nodes * 2);
-  const nodeHashes = new Uint8Array(nodes * 32);
-  let k = 0;
-  plan.records.forEach(({ sealed, eventId }, i) => {
+  let count = 0;
+  for (const r of plan.records) count += r.sealed.nodes.length;
+  const nodes = new Uint8Array(count * 32);
+  const nodeEnds = new Float64Array(n);
+  let at = 0;
+  for (let i = 0; i < n; i++) {
+    const { sealed, eventId } = plan.records[i]!;
     seqs[i] = sealed.seq;
     receivedMs[i] = Date.parse(sealed.receivedAt);
     eventIds[i] = eventId;
-    for (const node of sealed.nodes) {
-      nodeIds[2 * k] = node.id.level;
-      nodeIds[2 * k + 1] = node.id.index;
-      nodeHashes.set(node.hash, 32 * k);
-      k++;
-    }
-  });
-  return { seqs, receivedMs, eventIds, bodies: bytes.data, bodyEnds: Float64Array.from(bytes.ends), nodeIds, nodeHashes, head: plan.head };
+    nodeEnds[i] = at = packRecordNodes(sealed.nodes, nodes, at);
+  }
+  return { seqs, receivedMs, eventIds, bodies: bytes.data, bodyEnds: Float64Array.from(bytes.ends), nodes, nodeEnds, head: plan.head };
 }
 
 export class SqliteStore implements Store {
@@ -173,8 +169,8 @@ export class SqliteStore implements Store {
       this.#inFlight.set(tenant, mine);
       let outcome: 'committed' | 'conflict' = 'conflict';
       try {
-        // The batch's buffer is the plan's alone: it moves to the writer thread.
-        const posted = this.#post<'committed' | 'conflict'>('append', [tenant, { size: head.size, prevHash: head.prevHash }, packed], [packed.bodies.buffer as ArrayBuffer]);
+        // The batch's buffers are the plan's alone: they move to the writer thread.
+        const posted = this.#post<'committed' | 'conflict'>('append', [tenant, { size: head.size, prevHash: head.prevHash }, packed], [packed.bodies.buffer as ArrayBuffer, packed.nodes.buffer as ArrayBuffer]);
         handedOff?.();
         outcome = await posted;
       } finally {
