@@ -84,6 +84,17 @@ describe.runIf(cliBuilt())('trailseal command', () => {
     const u = await runCli(['frobnicate']);
     expect(u.status).toBe(2);
     expect(u.stderr).toContain('unknown command');
+    // An unknown option or a missing value: what is wrong, then the usage; no stack trace.
+    for (const args of [['serve', '--bogus'], ['serve', '--port'], ['tenant', 'create', 'x', '--bogus', '--data', '/nonexistent']]) {
+      const bad = await runCli(args);
+      expect([args, bad.status]).toEqual([args, 2]);
+      expect(bad.stderr).toMatch(/^trailseal: .*(--bogus|--port)/);
+      expect(bad.stderr).toContain('usage:');
+      expect(bad.stderr).not.toMatch(/\n\s+at /);
+    }
+    const help = await runCli(['serve', '--help']);
+    expect([help.status, help.stderr]).toEqual([0, '']);
+    expect(help.stdout).toContain('Settings of serve');
   });
 });
 

@@ -51,6 +51,10 @@ const serveOptions = Object.fromEntries(Object.values(SETTINGS).map((s) => [s.fl
 
 async function main(argv: string[]): Promise<number> {
   const [verb, ...rest] = argv;
+  if (verb !== undefined && rest.includes('--help')) {
+    process.stdout.write(USAGE);
+    return 0;
+  }
   switch (verb) {
     case 'serve':
       return serve(rest);
@@ -366,10 +370,12 @@ main(process.argv.slice(2)).then(
     process.exitCode = code;
   },
   (e: unknown) => {
-    if (e instanceof UsageError) process.stderr.write(`trailseal: ${e.message}\n\n${USAGE}`);
+    // node:util parseArgs refuses an unknown option or a missing value with these codes.
+    const usage = e instanceof UsageError || (e instanceof Error && String((e as { code?: unknown }).code).startsWith('ERR_PARSE_ARGS_'));
+    if (usage) process.stderr.write(`trailseal: ${e.message}\n\n${USAGE}`);
     else if (isTrailsealError(e)) process.stderr.write(`trailseal: ${e.code}: ${e.message}\n`);
     else if (e instanceof TrailsealClientError) process.stderr.write(`trailseal: ${e.status} ${e.code ?? ''}: ${e.message}\n`);
     else process.stderr.write(`trailseal: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
-    process.exitCode = e instanceof UsageError ? 2 : 1;
+    process.exitCode = usage ? 2 : 1;
   },
 );
