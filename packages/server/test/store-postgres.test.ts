@@ -79,14 +79,14 @@ describe.skipIf(!havePg)('PostgreSQL store', () => {
         const c = await rawClient(fresh.url);
         try {
           const v = await c.query<{ value: string }>(`SELECT value FROM meta WHERE name = 'schema_version'`);
-          expect(v.rows).toEqual([{ value: '1' }]);
+          expect(v.rows).toEqual([{ value: '2' }]);
           const t = await c.query<{ relname: string; relrowsecurity: boolean; relforcerowsecurity: boolean }>(
             `SELECT relname, relrowsecurity, relforcerowsecurity FROM pg_class
              WHERE relkind = 'r' AND relnamespace = current_schema()::regnamespace ORDER BY relname`,
           );
           expect(t.rows).toEqual(
-            ['api_keys', 'checkpoints', 'heads', 'meta', 'nodes', 'records', 'sinks', 'tenants'].map((relname) => {
-              const rls = ['checkpoints', 'heads', 'nodes', 'records'].includes(relname);
+            ['api_keys', 'checkpoints', 'heads', 'meta', 'records', 'sinks', 'tenants'].map((relname) => {
+              const rls = ['checkpoints', 'heads', 'records'].includes(relname);
               return { relname, relrowsecurity: rls, relforcerowsecurity: rls };
             }),
           );
@@ -114,7 +114,7 @@ describe.skipIf(!havePg)('PostgreSQL store', () => {
           try {
             if (tenant !== undefined) await raw.query(`SELECT set_config('trailseal.tenant', $1, true)`, [tenant]);
             const out: Record<string, number> = {};
-            for (const t of ['records', 'nodes', 'heads', 'checkpoints']) {
+            for (const t of ['records', 'heads', 'checkpoints']) {
               // Deliberately no WHERE clause: only the policy filters.
               const r = await raw.query<{ n: string }>(`SELECT count(*) AS n FROM ${t}`);
               out[t] = Number(r.rows[0]!.n);
@@ -127,10 +127,10 @@ describe.skipIf(!havePg)('PostgreSQL store', () => {
             await raw.query('ROLLBACK');
           }
         };
-        expect(await counts('rls-a')).toEqual({ records: 6, nodes: 6 + 4, heads: 1, checkpoints: 1, distinct: 1 });
-        expect(await counts('rls-b')).toEqual({ records: 3, nodes: 3 + 1, heads: 1, checkpoints: 1, distinct: 1 });
-        expect(await counts(undefined)).toEqual({ records: 0, nodes: 0, heads: 0, checkpoints: 0, distinct: 0 });
-        expect(await counts('no-such-tenant')).toEqual({ records: 0, nodes: 0, heads: 0, checkpoints: 0, distinct: 0 });
+        expect(await counts('rls-a')).toEqual({ records: 6, heads: 1, checkpoints: 1, distinct: 1 });
+        expect(await counts('rls-b')).toEqual({ records: 3, heads: 1, checkpoints: 1, distinct: 1 });
+        expect(await counts(undefined)).toEqual({ records: 0, heads: 0, checkpoints: 0, distinct: 0 });
+        expect(await counts('no-such-tenant')).toEqual({ records: 0, heads: 0, checkpoints: 0, distinct: 0 });
 
         // Writing another tenant's rows, or rewriting any, is refused.
         const refused = async (sql: string): Promise<string | undefined> => {
@@ -149,7 +149,7 @@ describe.skipIf(!havePg)('PostgreSQL store', () => {
         expect(await refused(`UPDATE heads SET tenant = 'rls-b' WHERE tenant = 'rls-a'`)).toBe('42501');
         expect(await refused(`UPDATE records SET body = '{}' WHERE tenant = 'rls-a'`)).toBe('42501');
         expect(await refused(`DELETE FROM records WHERE tenant = 'rls-a'`)).toBe('42501');
-        expect(await refused(`DELETE FROM nodes`)).toBe('42501');
+        expect(await refused(`UPDATE records SET nodes = nodes WHERE tenant = 'rls-a'`)).toBe('42501');
         expect(await refused(`SELECT * FROM tenants`)).toBe('42501');
         // An update aimed at B's head from A's scope matches no row.
         await raw.query(`BEGIN; SET LOCAL ROLE ${TENANT_ROLE}; SELECT set_config('trailseal.tenant', 'rls-a', true)`);
@@ -229,8 +229,10 @@ describe.skipIf(!havePg)('PostgreSQL store', () => {
         await c.query(`ALTER POLICY tenant_isolation ON records USING (tenant = current_setting('trailseal.tenant', true) AND seq < 2)`);
         expect((await s.listRecords('policed', { fromSeq: 0, limit: 100 })).map((r) => r.seq)).toEqual([0, 1]);
         expect(await s.getRecord('policed', 3)).toBeUndefined();
-        await c.query(`ALTER POLICY tenant_isolation ON nodes USING (false)`);
-        await expect(s.getNodes('policed', [{ level: 0, index: 0 }])).rejects.toMatchObject({ code: 'TREE_NODE_MISSING' });
+        // Tree nodes live in their records' rows: those of hidden records are hidden too.
+        expect(await s.getNodes('policed', [{ level: 0, index: 1 }, { level: 1, index: 0 }])).toHaveLength(2);
+        await expect(s.getNodes('policed', [{ level: 0, index: 3 }])).rejects.toMatchObject({ code: 'TREE_NODE_MISSING' });
+        await expect(s.getNodes('policed', [{ level: 1, index: 1 }])).rejects.toMatchObject({ code: 'TREE_NODE_MISSING' });
         await c.query(`ALTER POLICY tenant_isolation ON heads USING (false)`);
         expect(await s.getHead('policed')).toBeUndefined();
         await expect(s.append('policed', [], () => ({ records: [], head: undefined as never }))).rejects.toMatchObject({ code: 'TENANT_NOT_FOUND' });
@@ -263,10 +265,10 @@ describe.skipIf(!havePg)('PostgreSQL store', () => {
       // each batch's ids (ingest fell from 15,200 to 3,400 events/s in a
       // minute); the store analyzes as its tables grow (PostgresStore.#appended).
       await onFreshDatabase(async (s, c) => {
-        await c.query('ALTER TABLE records SET (autovacuum_enabled = false); ALTER TABLE nodes SET (autovacuum_enabled = false)');
+        await c.query('ALTER TABLE records SET (autovacuum_enabled = false)');
         await tenantWithEvents(s, 'grows', 12_000);
         const analyzed = async (): Promise<boolean> =>
-          (await c.query<{ n: number }>(`SELECT count(*)::int AS n FROM pg_stat_user_tables WHERE relname IN ('records', 'nodes') AND last_analyze IS NOT NULL`)).rows[0]!.n === 2;
+          (await c.query<{ n: number }>(`SELECT count(*)::int AS n FROM pg_stat_user_tables WHERE relname = 'records' AND last_analyze IS NOT NULL`)).rows[0]!.n === 1;
         for (let i = 0; i < 100 && !(await analyzed()); i++) await new Promise((r) => setTimeout(r, 100));
         expect(await analyzed()).toBe(true);
         // The store's own lookup of a batch of 1000 ids, none of them stored.

@@ -18,13 +18,13 @@
 // as a superuser.
 import pg from 'pg';
 import { TrailsealError, logTimestamp, type NodeId } from '@trailseal/format';
-import { checkPlan, joinHashes, storeFailure } from './common.js';
+import { checkPlan, joinHashes, nodeHome, packRecordNodes, storeFailure } from './common.js';
 import { SINK_COLUMNS, headOf, keyOf, sinkOf, sinkPatchColumns, sinkValues, tenantOf, type HeadSql, type KeySql, type SinkSql, type TenantSql } from './rows.js';
 import type { ApiKeyRow, AppendBuilder, AppendPlan, AppendResult, CheckpointRow, HeadRow, ReceiptRow, RecordQuery, Scope, SinkPatch, SinkRow, Store, StoredRecord, TenantRow } from './types.js';
 
 const { Pool, escapeLiteral } = pg;
 
-const SCHEMA_VERSION = 1;
+const SCHEMA_VERSION = 2;
 
 /** The role tenant-scoped transactions run as: NOLOGIN, no superuser, no BYPASSRLS. */
 export const TENANT_ROLE = 'trailseal_tenant';
@@ -34,10 +34,16 @@ const COMMIT_CHANNEL = 'trailseal_commit';
 /** Key of the advisory lock migrate() holds while it changes the schema ('trail' in ASCII). */
 const MIGRATE_LOCK = 0x747261696c;
 
-const TENANT_TABLES = ['heads', 'records', 'nodes', 'checkpoints'] as const;
+const TENANT_TABLES = ['heads', 'records', 'checkpoints'] as const;
+
+const RECORD_NODES_CHECK = 'CONSTRAINT records_nodes_check CHECK (length(nodes) > 0 AND length(nodes) % 32 = 0)';
+const RECORD_NODES_COLUMN = `nodes bytea NOT NULL ${RECORD_NODES_CHECK}`;
 
 // Text keys use the "C" collation: byte order, as SQLite compares, whatever
-// the database's default collation is.
+// the database's default collation is. A record's `nodes` holds the hashes
+// of the tree nodes its append completed, as in SQLite (sqlite-engine.ts,
+// nodeHome in common.ts); schema version 1 had a `nodes` table instead
+// (UPGRADE_FROM_1).
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS meta (name text COLLATE "C" PRIMARY KEY, value text NOT NULL);
 CREATE TABLE IF NOT EXISTS tenants (
@@ -49,14 +55,10 @@ CREATE TABLE IF NOT EXISTS heads (
   signing_generation integer NOT NULL, last_received_ms bigint NOT NULL);
 CREATE TABLE IF NOT EXISTS records (
   tenant text COLLATE "C" NOT NULL, seq bigint NOT NULL CHECK (seq >= 0), event_id text COLLATE "C",
-  received_ms bigint NOT NULL, body text NOT NULL,
+  received_ms bigint NOT NULL, body text NOT NULL, ${RECORD_NODES_COLUMN},
   PRIMARY KEY (tenant, seq));
 CREATE UNIQUE INDEX IF NOT EXISTS records_event_id ON records (tenant, event_id) WHERE event_id IS NOT NULL;
 CREATE INDEX IF NOT EXISTS records_received ON records (tenant, received_ms);
-CREATE TABLE IF NOT EXISTS nodes (
-  tenant text COLLATE "C" NOT NULL, level smallint NOT NULL, idx bigint NOT NULL,
-  hash bytea NOT NULL CHECK (length(hash) = 32),
-  PRIMARY KEY (tenant, level, idx));
 CREATE TABLE IF NOT EXISTS checkpoints (
   tenant text COLLATE "C" NOT NULL, size bigint NOT NULL, note text NOT NULL,
   PRIMARY KEY (tenant, size));
@@ -73,11 +75,10 @@ CREATE INDEX IF NOT EXISTS sinks_tenant ON sinks (tenant, created_at, id);
 `;
 
 // The tenant role may read and append, never rewrite: no UPDATE or DELETE on
-// records, nodes or checkpoints, and UPDATE on heads only (the lock and the
-// new head).
+// records or checkpoints, and UPDATE on heads only (the lock and the new head).
 const GRANTS = `
 GRANT SELECT, INSERT, UPDATE ON heads TO ${TENANT_ROLE};
-GRANT SELECT, INSERT ON records, nodes, checkpoints TO ${TENANT_ROLE};
+GRANT SELECT, INSERT ON records, checkpoints TO ${TENANT_ROLE};
 `;
 
 const POLICIES = TENANT_TABLES.map(
@@ -163,8 +164,7 @@ const ANALYZE_AFTER_ROWS = 10_000;
  * tenant instead. The index is chosen only with planner statistics: see
  * PostgresStore.#appended.
  */
-export const KNOWN_IDS_SQL = `SELECT r.event_id, r.seq, r.received_ms, r.body,
-   (SELECT n.hash FROM nodes n WHERE n.tenant = r.tenant AND n.level = 0 AND n.idx = r.seq) AS hash
+export const KNOWN_IDS_SQL = `SELECT r.event_id, r.seq, r.received_ms, r.body, substring(r.nodes FROM 1 FOR 32) AS hash
  FROM records r WHERE r.tenant = $1 AND r.event_id = ANY($2::text[]) AND r.event_id IS NOT NULL`;
 
 export class PostgresStore implements Store {
@@ -235,6 +235,7 @@ export class PostgresStore implements Store {
         throw new TrailsealError('CONFIG_INVALID', `the database has schema version ${version}; this build understands up to ${SCHEMA_VERSION}`);
       }
       if (version === SCHEMA_VERSION) return;
+      if (version === 1) await upgradeFrom1(c);
       await c.query(SCHEMA + GRANTS + POLICIES);
       await c.query(`INSERT INTO meta (name, value) VALUES ('schema_version', $1) ON CONFLICT (name) DO UPDATE SET value = EXCLUDED.value`, [String(SCHEMA_VERSION)]);
     });
@@ -319,7 +320,7 @@ export class PostgresStore implements Store {
 
   /**
    * Counts the rows this process appended and refreshes the planner's
-   * statistics of records and nodes each time the table may have doubled
+   * statistics of records each time the table may have doubled
    * since they were taken. Without statistics PostgreSQL takes one tenant for
    * half a percent of the table, and looks up a batch's event ids by
    * scanning the whole tenant instead of probing the event-id index: measured
@@ -341,7 +342,7 @@ export class PostgresStore implements Store {
   async #analyze(): Promise<void> {
     try {
       // Only the tables' owner may analyze them; anyone else gets a warning, not an error.
-      await this.#pool.query('ANALYZE records, nodes');
+      await this.#pool.query('ANALYZE records');
       const r = await this.#pool.query<{ rows: number }>(`SELECT greatest(reltuples, 0)::float8 AS rows FROM pg_class WHERE oid = 'records'::regclass`);
       this.#analyzeAfterRows = Math.max(ANALYZE_AFTER_ROWS, r.rows[0]?.rows ?? 0);
     } catch {
@@ -387,16 +388,19 @@ export class PostgresStore implements Store {
 
   async getNodes(tenant: string, ids: readonly NodeId[]): Promise<Uint8Array[]> {
     if (ids.length === 0) return [];
+    // -1: no record holds the node (see nodeHome).
+    const homes = ids.map(({ level, index }) => nodeHome(level, index) ?? -1);
     const rows = await this.#tenantQuery<{ hash: Buffer | null }>(
       tenant,
-      `SELECT n.hash FROM unnest($2::smallint[], $3::bigint[]) WITH ORDINALITY AS q (level, idx, ord)
-       LEFT JOIN nodes n ON n.tenant = $1 AND n.level = q.level AND n.idx = q.idx
+      `SELECT substring(r.nodes FROM q.level * 32 + 1 FOR 32) AS hash
+       FROM unnest($2::int[], $3::bigint[]) WITH ORDINALITY AS q (level, seq, ord)
+       LEFT JOIN records r ON r.tenant = $1 AND r.seq = q.seq
        ORDER BY q.ord`,
-      [tenant, ids.map((n) => n.level), ids.map((n) => n.index)],
+      [tenant, ids.map((n, i) => (homes[i] === -1 ? 0 : n.level)), homes],
     );
     return ids.map(({ level, index }, i) => {
       const h = rows[i]?.hash;
-      if (h === undefined || h === null) throw new TrailsealError('TREE_NODE_MISSING', `node (level ${level}, index ${index}) of tenant ${tenant} is not stored`, { level, index });
+      if (h === undefined || h === null || h.length !== 32) throw new TrailsealError('TREE_NODE_MISSING', `node (level ${level}, index ${index}) of tenant ${tenant} is not stored`, { level, index });
       return new Uint8Array(h);
     });
   }
@@ -576,7 +580,7 @@ function scopeTo(tenant: string): string {
   return `SET LOCAL ROLE ${TENANT_ROLE}; SELECT set_config('trailseal.tenant', ${escapeLiteral(tenant)}, true)`;
 }
 
-/** All records of the plan in one statement, all their tree nodes in another. */
+/** All records of the plan, with their tree nodes, in one statement. */
 // The rows travel packed: record bodies joined by "\n" (canonical JSON never
 // holds a raw line feed) and node hashes concatenated, split by the server.
 // Encoding thousands of strings and byteas as array literals cost the client
@@ -587,35 +591,61 @@ async function insertPlan(c: Tx, tenant: string, plan: AppendPlan): Promise<void
   const eventIds: string[] = [];
   const received: number[] = [];
   const bodies: string[] = [];
-  const levels: number[] = [];
-  const idxs: number[] = [];
-  const hashes: Buffer[] = [];
+  const nodeCounts: number[] = [];
+  let count = 0;
   for (const { sealed, eventId } of plan.records) {
     seqs.push(sealed.seq);
     // Ids are 1 to 128 printable characters: '' stands for none (a record the log wrote).
     eventIds.push(eventId ?? '');
     received.push(Date.parse(sealed.receivedAt));
     bodies.push(sealed.canonical);
-    for (const n of sealed.nodes) {
-      levels.push(n.id.level);
-      idxs.push(n.id.index);
-      hashes.push(buf(n.hash));
-    }
+    nodeCounts.push(sealed.nodes.length);
+    count += sealed.nodes.length;
   }
+  const nodes = Buffer.allocUnsafe(32 * count);
+  let at = 0;
+  for (const { sealed } of plan.records) at = packRecordNodes(sealed.nodes, nodes, at);
+  // Record k's nodes start after the nodes of records 1 .. k-1: the running sum, in 32-byte hashes.
   await c.query(
-    `INSERT INTO records (tenant, seq, event_id, received_ms, body)
-     SELECT $1, s, NULLIF(e, ''), r, b
-     FROM unnest($2::bigint[], string_to_array($3::text, E'\n'), $4::bigint[], string_to_array($5::text, E'\n')) AS t (s, e, r, b)`,
-    [tenant, seqs, eventIds.join('\n'), received, bodies.join('\n')],
+    `INSERT INTO records (tenant, seq, event_id, received_ms, body, nodes)
+     SELECT $1, s, NULLIF(e, ''), r, b, substring($7::bytea FROM ((sum(n) OVER (ORDER BY k) - n) * 32 + 1)::int FOR (n * 32)::int)
+     FROM unnest($2::bigint[], string_to_array($3::text, E'\n'), $4::bigint[], string_to_array($5::text, E'\n'), $6::int[])
+       WITH ORDINALITY AS t (s, e, r, b, n, k)`,
+    [tenant, seqs, eventIds.join('\n'), received, bodies.join('\n'), nodeCounts, nodes],
   );
-  if (levels.length > 0) {
-    await c.query(
-      `INSERT INTO nodes (tenant, level, idx, hash)
-       SELECT $1, l, i, substring($4::bytea FROM ((k - 1) * 32 + 1)::int FOR 32)
-       FROM unnest($2::smallint[], $3::bigint[]) WITH ORDINALITY AS t (l, i, k)`,
-      [tenant, levels, idxs, Buffer.concat(hashes)],
-    );
+}
+
+/**
+ * Schema version 1 to 2, inside migrate()'s transaction (so another process
+ * sees either version whole): each record's node hashes move from the
+ * `nodes` table into its row, then the table goes. A node missing from the
+ * old table stops the upgrade with TREE_NODE_MISSING and rolls it back.
+ */
+async function upgradeFrom1(c: Tx): Promise<void> {
+  // The table owner too is subject to forced row-level security: this
+  // transaction must see every tenant's rows. POLICIES forces it again.
+  await c.query(`ALTER TABLE records NO FORCE ROW LEVEL SECURITY; ALTER TABLE nodes NO FORCE ROW LEVEL SECURITY; ALTER TABLE records ADD COLUMN nodes bytea`);
+  // Leaf seq completes node (l, seq >> l) for each l with (seq + 1) a multiple of 2^l.
+  const levels = 'generate_series(0, 52) AS l (level)';
+  const completed = '(r.seq + 1) % (1::bigint << l.level) = 0';
+  await c.query(
+    `UPDATE records r SET nodes = (
+       SELECT CASE WHEN count(n.hash) = count(*) THEN string_agg(n.hash, ''::bytea ORDER BY l.level) END
+       FROM ${levels} LEFT JOIN nodes n ON n.tenant = r.tenant AND n.level = l.level AND n.idx = r.seq >> l.level
+       WHERE ${completed})`,
+  );
+  const missing = await c.query<{ tenant: string; level: number; idx: number }>(
+    `SELECT r.tenant, x.level, r.seq >> x.level AS idx
+     FROM (SELECT tenant, seq FROM records WHERE nodes IS NULL ORDER BY tenant, seq LIMIT 1) AS r,
+       LATERAL (SELECT l.level FROM ${levels} WHERE ${completed}
+         AND NOT EXISTS (SELECT 1 FROM nodes n WHERE n.tenant = r.tenant AND n.level = l.level AND n.idx = r.seq >> l.level)
+         ORDER BY l.level LIMIT 1) AS x`,
+  );
+  const m = missing.rows[0];
+  if (m !== undefined) {
+    throw new TrailsealError('TREE_NODE_MISSING', `cannot upgrade the PostgreSQL schema: node (level ${m.level}, index ${m.idx}) of tenant ${m.tenant} is not stored`, { level: m.level, index: m.idx });
   }
+  await c.query(`ALTER TABLE records ALTER COLUMN nodes SET NOT NULL, ADD ${RECORD_NODES_CHECK}; DROP TABLE nodes`);
 }
 
 function pgCode(e: unknown): string | undefined {
