@@ -8,6 +8,7 @@ import { benchPipeline } from './pipeline.js';
 import { benchBundle } from './bundle.js';
 import { benchIngest } from './ingest.js';
 import { benchService } from './service.js';
+import { benchStore } from './store.js';
 import { benchStream } from './stream.js';
 import { benchVerify } from './verify.js';
 
@@ -17,6 +18,7 @@ printTable('Merkle tree, one core', benchMerkle());
 printTable('append pipeline, one core', benchPipeline());
 printTable('offline verification', await benchVerify(Number(process.env['TRAILSEAL_BENCH_RECORDS'] ?? 200_000)));
 printTable('ingest threads: event-loop cost of a body, handed off or prepared in place', await benchIngest());
+printTable('SQLite store write path: durable appends of sealed plans', await benchStore());
 await benchService();
 await benchStream();
 printTable('evidence bundles', await benchBundle(Number(process.env['TRAILSEAL_BENCH_BUNDLE_RECORDS'] ?? 1_000_000)));
