@@ -16,7 +16,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import Database from 'better-sqlite3';
-import { CompactRange, LogSealer, RecordBytesBatch, deriveSigningSeed } from '@trailseal/format';
+import { LogSealer, RecordBytesBatch, deriveSigningSeed } from '@trailseal/format';
 import { SqliteStore, type AppendPlan, type HeadRow, type TenantRow } from '@trailseal/server';
 import { richEvent } from '../test-support/events.js';
 import { isMain, median, printTable, result, type BenchResult } from './measure.js';
