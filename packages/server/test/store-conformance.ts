@@ -633,6 +633,9 @@ export function storeConformance(name: string, open: () => Promise<OpenedStore>)
         { level: 1, index: 5 },
         { level: 4, index: 0 },
         { level: 0, index: 2 ** 40 },
+        // No leaf below 2^53 completes these.
+        { level: 60, index: 0 },
+        { level: 0, index: 2 ** 53 },
       ]) {
         const err = await store.getNodes(row.id, [{ level: 0, index: 1 }, missing]).catch((e: unknown) => e);
         expect(err).toBeInstanceOf(TrailsealError);

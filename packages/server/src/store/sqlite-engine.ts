@@ -252,12 +252,20 @@ export class SqliteEngine {
     return r !== undefined ? r.seq : (this.head(tenant)?.size ?? 0);
   }
 
-  node(tenant: string, level: number, index: number): Uint8Array | undefined {
-    const seq = nodeHome(level, index);
-    if (seq === undefined) return undefined;
-    const r = this.#read(() => this.#s.getNodes.get(tenant, seq) as { nodes: Buffer } | undefined);
-    if (r === undefined || r.nodes.length < 32 * (level + 1)) return undefined;
-    return new Uint8Array(r.nodes.subarray(32 * level, 32 * (level + 1)));
+  /**
+   * The stored hashes of tree nodes, in the order asked; undefined where one
+   * is not stored. One statement for all of them: a tile asks for 256.
+   */
+  nodes(tenant: string, ids: readonly { readonly level: number; readonly index: number }[]): (Uint8Array | undefined)[] {
+    const homes = ids.map(({ level, index }) => nodeHome(level, index) ?? -1);
+    const rows = this.#read(() => this.#s.getNodes.all({ tenant, seqs: JSON.stringify(homes) }) as { seq: number; nodes: Buffer }[]);
+    const bySeq = new Map<number, Buffer>();
+    for (const r of rows) bySeq.set(r.seq, r.nodes);
+    return ids.map(({ level }, i) => {
+      const held = bySeq.get(homes[i]!);
+      if (held === undefined || held.length < 32 * (level + 1)) return undefined;
+      return new Uint8Array(held.subarray(32 * level, 32 * (level + 1)));
+    });
   }
 
   latestCheckpoint(tenant: string): CheckpointRow | undefined {
@@ -364,7 +372,8 @@ function prepare(db: Database.Database) {
     getRecord: db.prepare('SELECT body FROM records WHERE tenant = ? AND seq = ?'),
     listRecords: db.prepare('SELECT seq, body FROM records WHERE tenant = ? AND seq >= ? AND seq < ? ORDER BY seq LIMIT ?'),
     seqAtTime: db.prepare('SELECT seq FROM records WHERE tenant = ? AND received_ms >= ? ORDER BY received_ms, seq LIMIT 1'),
-    getNodes: db.prepare('SELECT nodes FROM records WHERE tenant = ? AND seq = ?'),
+    // Driven from the seqs (CROSS JOIN fixes the order): one primary-key probe each.
+    getNodes: db.prepare('SELECT r.seq, r.nodes FROM json_each(@seqs) AS j CROSS JOIN records r ON r.tenant = @tenant AND r.seq = j.value'),
     insertCheckpoint: db.prepare('INSERT OR IGNORE INTO checkpoints (tenant, size, note) VALUES (?, ?, ?)'),
     latestCheckpoint: db.prepare('SELECT size, note FROM checkpoints WHERE tenant = ? ORDER BY size DESC LIMIT 1'),
     checkpointAt: db.prepare('SELECT size, note FROM checkpoints WHERE tenant = ? AND size = ?'),

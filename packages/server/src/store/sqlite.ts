@@ -217,8 +217,10 @@ export class SqliteStore implements Store {
   }
 
   async getNodes(tenant: string, ids: readonly NodeId[]): Promise<Uint8Array[]> {
-    return ids.map(({ level, index }) => {
-      const h = this.#reader.node(tenant, level, index);
+    if (ids.length === 0) return [];
+    const hashes = this.#reader.nodes(tenant, ids);
+    return ids.map(({ level, index }, i) => {
+      const h = hashes[i];
       if (h === undefined) throw new TrailsealError('TREE_NODE_MISSING', `node (level ${level}, index ${index}) of tenant ${tenant} is not stored`, { level, index });
       return h;
     });
