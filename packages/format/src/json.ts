@@ -75,7 +75,7 @@ export function parseJsonBytes(bytes: Uint8Array, limits?: JsonLimits): unknown 
   }
   // Strict UTF-8 decoding leaves no unpaired surrogate in the text itself.
   const text = fromUtf8(bytes);
-  const vouched = parseVouched(text, l);
+  const vouched = parseVouched(text, l, bytes);
   return vouched !== undefined ? vouched.v : run(text, l, true);
 }
 
@@ -105,7 +105,7 @@ export function parseJsonStrict(text: string, limits?: JsonLimits): unknown {
 //     value holds as many; a duplicate name would leave at least one fewer.
 // Anything else (a syntax error too) goes to the strict parser, which gives
 // the exact error, or accepts, for example, 1e20.
-function parseVouched(text: string, l: Required<JsonLimits>): { v: unknown } | undefined {
+function parseVouched(text: string, l: Required<JsonLimits>, bytes?: Uint8Array): { v: unknown } | undefined {
   let v: unknown;
   let strings: number;
   try {
@@ -115,8 +115,39 @@ function parseVouched(text: string, l: Required<JsonLimits>): { v: unknown } | u
     // A syntax error, or nesting (within a raised maxDepth) deeper than the census can recurse.
     return undefined;
   }
-  if (strings < 0 || 2 * strings !== delimitingQuotes(text)) return undefined;
+  if (strings < 0) return undefined;
+  // Without a backslash every quote delimits a string; in UTF-8 the byte 0x22
+  // is only ever that character (RFC 3629 section 3: bytes of a multi-byte
+  // sequence are 0x80 and up), so the bytes can be counted directly.
+  const quotes = bytes !== undefined && bytes.indexOf(0x5c) === -1 ? countQuoteBytes(bytes) : delimitingQuotes(text);
+  if (2 * strings !== quotes) return undefined;
   return { v };
+}
+
+/**
+ * How many bytes are 0x22. Four at a time in the aligned middle: in
+ * x = word ^ 0x22222222 a byte is zero exactly where the word held 0x22, and
+ * ~(((x & 0x7f7f7f7f) + 0x7f7f7f7f) | x | 0x7f7f7f7f) sets the top bit of
+ * exactly those bytes (no carry crosses a byte: each sum is at most 0xfe).
+ */
+export function countQuoteBytes(bytes: Uint8Array): number {
+  const n = bytes.length;
+  let i = 0;
+  let count = 0;
+  for (; i < n && (bytes.byteOffset + i) % 4 !== 0; i++) if (bytes[i] === 0x22) count++;
+  const words = (n - i) >>> 2;
+  if (words > 0) {
+    const w = new Uint32Array(bytes.buffer, bytes.byteOffset + i, words);
+    for (let k = 0; k < words; k++) {
+      const x = w[k]! ^ 0x22222222;
+      const zeros = ~(((x & 0x7f7f7f7f) + 0x7f7f7f7f) | x | 0x7f7f7f7f);
+      // One bit per lane at bits 7, 15, 23, 31: summed into the top byte.
+      count += Math.imul(zeros >>> 7, 0x01010101) >>> 24;
+    }
+    i += 4 * words;
+  }
+  for (; i < n; i++) if (bytes[i] === 0x22) count++;
+  return count;
 }
 
 /** The number of strings (member names included) in a JSON.parse result, or -1 if the strict parser must judge it. */

@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it, vi } from 'vitest';
 import { DEFAULT_JSON_LIMITS, canonicalize, parseJson, parseJsonBytes, utf8 } from '@trailseal/format';
 import type { JsonLimits } from '@trailseal/format';
-import { parseJsonStrict } from '../src/json.js';
+import { countQuoteBytes, parseJsonStrict } from '../src/json.js';
 
 interface Caught {
   code: string;
@@ -497,6 +497,19 @@ describe('the JSON.parse fast path', () => {
   }));
   const limits = fc.option(fc.record({ maxDepth: fc.integer({ min: 1, max: 5 }), maxMembers: fc.integer({ min: 1, max: 5 }), maxStringLength: fc.integer({ min: 0, max: 8 }) }), { nil: undefined });
 
+  it('countQuoteBytes counts the 0x22 bytes of any slice of any buffer', () => {
+    fc.assert(
+      fc.property(fc.array(fc.oneof(fc.constant(0x22), fc.constant(0xa2), fc.constant(0x5c), fc.integer({ min: 0, max: 255 })), { maxLength: 64 }), fc.nat(7), fc.nat(7), (xs, at, extra) => {
+        const buf = new Uint8Array(at + xs.length + extra);
+        buf.set(xs, at);
+        buf.fill(0x22, 0, at);
+        buf.fill(0x22, at + xs.length);
+        expect(countQuoteBytes(buf.subarray(at, at + xs.length))).toBe(xs.filter((x) => x === 0x22).length);
+      }),
+      { numRuns: 5000 },
+    );
+  });
+
   function outcome(f: () => unknown): { v: unknown } | { e: Caught } {
     try {
       return { v: f() };
@@ -507,10 +520,14 @@ describe('the JSON.parse fast path', () => {
 
   it('agrees with the strict parser on values, errors and their offsets', () => {
     fc.assert(
-      fc.property(value, limits, (text, l) => {
+      // The bytes sit at any offset of their buffer (the quote count reads them a word at a time).
+      fc.property(value, limits, fc.nat(7), (text, l, at) => {
         const expected = outcome(() => parseJsonStrict(text, l));
         const ours = outcome(() => parseJson(text, l));
-        const bytes = outcome(() => parseJsonBytes(utf8(text), l));
+        const encoded = utf8(text);
+        const buf = new Uint8Array(at + encoded.length + 3);
+        buf.set(encoded, at);
+        const bytes = outcome(() => parseJsonBytes(buf.subarray(at, at + encoded.length), l));
         if ('e' in expected) {
           expect('e' in ours && { code: ours.e.code, message: ours.e.message, details: ours.e.details }).toEqual({ code: expected.e.code, message: expected.e.message, details: expected.e.details });
           expect('e' in bytes && bytes.e.code).toBe(expected.e.code);
