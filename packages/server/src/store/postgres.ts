@@ -43,7 +43,7 @@ const RECORD_NODES_COLUMN = `nodes bytea NOT NULL ${RECORD_NODES_CHECK}`;
 // the database's default collation is. A record's `nodes` holds the hashes
 // of the tree nodes its append completed, as in SQLite (sqlite-engine.ts,
 // nodeHome in common.ts); schema version 1 had a `nodes` table instead
-// (UPGRADE_FROM_1).
+// (upgradeFrom1).
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS meta (name text COLLATE "C" PRIMARY KEY, value text NOT NULL);
 CREATE TABLE IF NOT EXISTS tenants (

@@ -19,9 +19,9 @@ export const SCHEMA_VERSION = 2;
 // completed (nodeHome in common.ts): its leaf hash, then each perfect subtree
 // it closed, 32 bytes each. Schema version 1 kept them in a table of their
 // own, one row per node: about two more B-tree inserts per record, which cost
-// the writer a third of its time (bench/README.md, "Tree nodes in the record
-// row"). `nodes` comes before `body` so that reading it never walks a large
-// body's overflow pages.
+// the writer about a third of its time (bench/README.md, fourth session).
+// `nodes` comes before `body` so that reading it never walks a large body's
+// overflow pages.
 const RECORDS_COLUMNS = `
   tenant TEXT NOT NULL, seq INTEGER NOT NULL, event_id TEXT, received_ms INTEGER NOT NULL, nodes BLOB NOT NULL,
   body TEXT NOT NULL, PRIMARY KEY (tenant, seq)`;
