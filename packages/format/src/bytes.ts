@@ -18,11 +18,38 @@ export function fromUtf8(bytes: Uint8Array, field = 'input'): string {
   }
 }
 
-const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
+// The two ASCII digits of each byte value, laid out in a scratch buffer and
+// decoded at once. Appending digit pairs to a string (`out += ...`) made a
+// chain of cons strings, one object per byte past the 13th character: a
+// 32-byte hash was 26 string objects, and the receipts of a batch held 1000
+// such chains through the commit (a heap snapshot of the event loop under
+// load). The decoded string is flat, and this is about four times as fast.
+const HEX_DIGITS = new Uint8Array(512);
+for (let i = 0; i < 256; i++) {
+  const pair = i.toString(16).padStart(2, '0');
+  HEX_DIGITS[2 * i] = pair.charCodeAt(0);
+  HEX_DIGITS[2 * i + 1] = pair.charCodeAt(1);
+}
+const asciiDecoder = new TextDecoder();
+const HEX_SCRATCH_MAX = 4096;
+let hexScratch = new Uint8Array(128);
 
 export function toHex(bytes: Uint8Array): string {
-  let out = '';
-  for (let i = 0; i < bytes.length; i++) out += HEX[bytes[i]!];
+  const n = 2 * bytes.length;
+  // Synchronous, so one scratch buffer is safe to reuse; large inputs get their own.
+  if (n > hexScratch.length) {
+    if (n > HEX_SCRATCH_MAX) return asciiDecoder.decode(hexDigits(bytes, new Uint8Array(n)));
+    hexScratch = new Uint8Array(HEX_SCRATCH_MAX);
+  }
+  return asciiDecoder.decode(hexDigits(bytes, hexScratch).subarray(0, n));
+}
+
+function hexDigits(bytes: Uint8Array, out: Uint8Array): Uint8Array {
+  for (let i = 0; i < bytes.length; i++) {
+    const b = 2 * bytes[i]!;
+    out[2 * i] = HEX_DIGITS[b]!;
+    out[2 * i + 1] = HEX_DIGITS[b + 1]!;
+  }
   return out;
 }
 

@@ -14,6 +14,28 @@ describe('byte encodings', () => {
     );
   });
 
+  it('toHex agrees with Buffer at every size, through its scratch buffer and past it, also on views into larger buffers', () => {
+    // Sizes around the scratch buffer's first and largest size (128 and 4096 digits).
+    const sizes = [0, 1, 63, 64, 65, 2047, 2048, 2049, 5000];
+    const order = [...sizes, ...[...sizes].reverse()];
+    const outputs: string[] = [];
+    for (const n of order) {
+      const backing = Uint8Array.from({ length: n + 7 }, (_, i) => (i * 131 + n) & 255);
+      const view = backing.subarray(3, 3 + n);
+      const hex = toHex(view);
+      outputs.push(hex);
+      expect([n, hex]).toEqual([n, Buffer.from(view).toString('hex')]);
+    }
+    // Earlier results are unchanged by later calls that reuse the scratch buffer.
+    expect(outputs.map((h) => [h.length, h.slice(0, 6)])).toEqual(order.map((n) => [2 * n, Buffer.from(Uint8Array.from({ length: Math.min(n, 3) }, (_, i) => ((i + 3) * 131 + n) & 255)).toString('hex')]));
+    fc.assert(
+      fc.property(fc.uint8Array({ minLength: 100, maxLength: 3000 }), (b) => {
+        expect(toHex(b)).toBe(Buffer.from(b).toString('hex'));
+      }),
+      { numRuns: 200 },
+    );
+  });
+
   it.each(['A', 'AA', 'AAA', 'AA=A', 'AB==', 'AAB=', '====', 'AA==AA==', ' AAA', 'AA\nA'])('rejects non-canonical base64 %j', (s) => {
     expect(() => fromBase64(s)).toThrow(expect.objectContaining({ code: 'INVALID_BASE64' }));
   });
