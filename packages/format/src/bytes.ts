@@ -31,17 +31,13 @@ for (let i = 0; i < 256; i++) {
   HEX_DIGITS[2 * i + 1] = pair.charCodeAt(1);
 }
 const asciiDecoder = new TextDecoder();
-const HEX_SCRATCH_MAX = 4096;
-let hexScratch = new Uint8Array(128);
+// Synchronous, so one scratch buffer is safe to reuse; larger inputs get their own.
+const hexScratch = new Uint8Array(4096);
 
 export function toHex(bytes: Uint8Array): string {
   const n = 2 * bytes.length;
-  // Synchronous, so one scratch buffer is safe to reuse; large inputs get their own.
-  if (n > hexScratch.length) {
-    if (n > HEX_SCRATCH_MAX) return asciiDecoder.decode(hexDigits(bytes, new Uint8Array(n)));
-    hexScratch = new Uint8Array(HEX_SCRATCH_MAX);
-  }
-  return asciiDecoder.decode(hexDigits(bytes, hexScratch).subarray(0, n));
+  const out = n <= hexScratch.length ? hexScratch : new Uint8Array(n);
+  return asciiDecoder.decode(hexDigits(bytes, out).subarray(0, n));
 }
 
 function hexDigits(bytes: Uint8Array, out: Uint8Array): Uint8Array {

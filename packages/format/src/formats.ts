@@ -4,7 +4,7 @@
 
 // The checks are scanners over char codes rather than regular expressions
 // and splits: validation runs them on every ingested event and every verified
-// record, and the scanners take a fifth to a quarter of the time
+// record, and the scanners take 15-28% of the time
 // (bench/README.md, fourth session). test/formats.test.ts holds the regular
 // expressions they must agree with, as a reference.
 

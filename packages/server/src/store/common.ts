@@ -61,6 +61,11 @@ export function nodeHome(level: number, index: number): number | undefined {
   return seq <= Number.MAX_SAFE_INTEGER ? seq : undefined;
 }
 
+/** TREE_NODE_MISSING for node (level, index) of `tenant`; `context` says what needed it. */
+export function nodeMissing(tenant: string, level: number, index: number, context?: string): TrailsealError {
+  return new TrailsealError('TREE_NODE_MISSING', `${context === undefined ? '' : `${context}: `}node (level ${level}, index ${index}) of tenant ${tenant} is not stored`, { level, index });
+}
+
 /**
  * Writes the hashes of a record's tree nodes (checkPlan has checked they are
  * the ones its leaf completes, level 0 first) into `out` at `at`, back to

@@ -18,7 +18,7 @@
 // as a superuser.
 import pg from 'pg';
 import { TrailsealError, logTimestamp, type NodeId } from '@trailseal/format';
-import { checkPlan, joinHashes, nodeHome, packRecordNodes, storeFailure } from './common.js';
+import { checkPlan, joinHashes, nodeHome, nodeMissing, packRecordNodes, storeFailure } from './common.js';
 import { SINK_COLUMNS, headOf, keyOf, sinkOf, sinkPatchColumns, sinkValues, tenantOf, type HeadSql, type KeySql, type SinkSql, type TenantSql } from './rows.js';
 import type { ApiKeyRow, AppendBuilder, AppendPlan, AppendResult, CheckpointRow, HeadRow, ReceiptRow, RecordQuery, Scope, SinkPatch, SinkRow, Store, StoredRecord, TenantRow } from './types.js';
 
@@ -400,7 +400,7 @@ export class PostgresStore implements Store {
     );
     return ids.map(({ level, index }, i) => {
       const h = rows[i]?.hash;
-      if (h === undefined || h === null || h.length !== 32) throw new TrailsealError('TREE_NODE_MISSING', `node (level ${level}, index ${index}) of tenant ${tenant} is not stored`, { level, index });
+      if (h === undefined || h === null || h.length !== 32) throw nodeMissing(tenant, level, index);
       return new Uint8Array(h);
     });
   }
@@ -643,7 +643,7 @@ async function upgradeFrom1(c: Tx): Promise<void> {
   );
   const m = missing.rows[0];
   if (m !== undefined) {
-    throw new TrailsealError('TREE_NODE_MISSING', `cannot upgrade the PostgreSQL schema: node (level ${m.level}, index ${m.idx}) of tenant ${m.tenant} is not stored`, { level: m.level, index: m.idx });
+    throw nodeMissing(m.tenant, m.level, m.idx, 'cannot upgrade the PostgreSQL schema');
   }
   await c.query(`ALTER TABLE records ALTER COLUMN nodes SET NOT NULL, ADD ${RECORD_NODES_CHECK}; DROP TABLE nodes`);
 }

@@ -9,7 +9,7 @@
 // it extends, whichever process or thread wrote last.
 import Database from 'better-sqlite3';
 import { TrailsealError, logTimestamp } from '@trailseal/format';
-import { joinHashes, nodeHome, storeFailure } from './common.js';
+import { joinHashes, nodeHome, nodeMissing, storeFailure } from './common.js';
 import { SINK_COLUMNS, headOf, keyOf, sinkOf, sinkPatchColumns, sinkValues, tenantOf, type HeadSql, type KeySql, type SinkSql, type TenantSql } from './rows.js';
 import type { ApiKeyRow, CheckpointRow, HeadRow, ReceiptRow, Scope, SinkPatch, SinkRow, StoredRecord, TenantRow } from './types.js';
 
@@ -332,9 +332,7 @@ function upgradeFromVersion1(db: Database.Database): void {
         for (let level = 0; nodeHome(level, Math.floor(seq / 2 ** level)) === seq; level++) {
           const index = Math.floor(seq / 2 ** level);
           const h = node.get(tenant, level, index) as Buffer | undefined;
-          if (h === undefined) {
-            throw new TrailsealError('TREE_NODE_MISSING', `cannot upgrade the SQLite schema: node (level ${level}, index ${index}) of tenant ${tenant} is not stored`, { level, index });
-          }
+          if (h === undefined) throw nodeMissing(tenant, level, index, 'cannot upgrade the SQLite schema');
           hashes.push(h);
         }
         copy.run(Buffer.concat(hashes), tenant, seq);

@@ -12,7 +12,7 @@
 // the plan is rebuilt on the new head. Another process writing the same
 // database (the `trailseal tenant create --data` command) is the usual cause.
 import { RecordBytesBatch, TrailsealError, utf8, type NodeId } from '@trailseal/format';
-import { checkPlan, packRecordNodes, storeFailure } from './common.js';
+import { checkPlan, nodeMissing, packRecordNodes, storeFailure } from './common.js';
 import { SqliteEngine, type WritePlan } from './sqlite-engine.js';
 import { ThreadClient, reviveTrailsealError, type SerializedError } from '../thread.js';
 import type { WriterOp } from './sqlite-writer.js';
@@ -221,7 +221,7 @@ export class SqliteStore implements Store {
     const hashes = this.#reader.nodes(tenant, ids);
     return ids.map(({ level, index }, i) => {
       const h = hashes[i];
-      if (h === undefined) throw new TrailsealError('TREE_NODE_MISSING', `node (level ${level}, index ${index}) of tenant ${tenant} is not stored`, { level, index });
+      if (h === undefined) throw nodeMissing(tenant, level, index);
       return h;
     });
   }

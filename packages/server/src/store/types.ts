@@ -165,10 +165,11 @@ export interface Store {
    *
    * A driver that pipelines (SQLite) calls `handedOff` once the plan is with
    * its durable writer, before the commit: the caller may then start the
-   * tenant's next append, which the driver builds on this plan's head (and
-   * with this plan's event ids as known) while this one commits. Should this
-   * one fail, the next finds the head moved and is rebuilt on the committed
-   * head. A driver that does not pipeline never calls it.
+   * tenant's next append, which the driver builds on this plan's head while
+   * this one commits (an append holding one of this plan's event ids waits
+   * for this one's answer instead). Should this one fail, the next finds the
+   * head moved and is rebuilt on the committed head. A driver that does not
+   * pipeline never calls it.
    */
   append(tenant: string, eventIds: readonly string[], build: AppendBuilder, handedOff?: () => void): Promise<AppendResult>;
   getHead(tenant: string): Promise<HeadRow | undefined>;
