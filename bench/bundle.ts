@@ -15,7 +15,7 @@ import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { exportBundle, loadConfig, startService } from '@trailseal/server';
-import { canonicalEventParts } from '@trailseal/format';
+import { canonicalEventParts, preparedFromParts } from '@trailseal/format';
 import { richEvent } from '../test-support/events.js';
 import { peakRssMb } from '../test-support/memory.js';
 import { isMain, listeningUrl, median, printTable, result, type BenchResult } from './measure.js';
@@ -36,7 +36,7 @@ async function fill(dir: string, n: number): Promise<{ apiKey: string; verifierK
       while (next < n) {
         const from = next;
         next = Math.min(n, next + batch);
-        await running.service.ingest('bench', Array.from({ length: next - from }, (_, i) => canonicalEventParts(richEvent(from + i))));
+        await running.service.ingest('bench', preparedFromParts(Array.from({ length: next - from }, (_, i) => canonicalEventParts(richEvent(from + i)))));
       }
     };
     await Promise.all([lane(), lane(), lane(), lane()]);

@@ -10,6 +10,7 @@ export * from './seal.js';
 export * from './record-codec.js';
 export * from './record-batch.js';
 export * from './record-scan.js';
+export * from './event-reader.js';
 export { isPlainObject } from './schema.js';
 export * from './note.js';
 export * from './checkpoint.js';

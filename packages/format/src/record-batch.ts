@@ -14,8 +14,11 @@ export class RecordBytesBatch {
     this.#buf = new Uint8Array(capacity);
   }
 
-  /** Appends a copy of one record's bytes. */
-  add(bytes: Uint8Array): void {
+  /**
+   * Appends a copy of one record's bytes; returns a view of the copy, which
+   * stays readable until the batch's buffer is transferred.
+   */
+  add(bytes: Uint8Array): Uint8Array {
     const end = this.#length + bytes.length;
     if (end > this.#buf.length) {
       const bigger = new Uint8Array(Math.max(end, 2 * this.#buf.length));
@@ -23,8 +26,10 @@ export class RecordBytesBatch {
       this.#buf = bigger;
     }
     this.#buf.set(bytes, this.#length);
+    const copy = this.#buf.subarray(this.#length, end);
     this.#length = end;
     this.#ends.push(end);
+    return copy;
   }
 
   /** How many records it holds. */

@@ -6,6 +6,7 @@
 // test/record-codec.test.ts check against the general implementation.
 import { canonicalize } from './jcs.js';
 import { EVENT_FIELDS, RECORD_LOG_FIELDS, type EventV1 } from './record.js';
+import type { Bytes } from './crypto/provider.js';
 import type { Field, Schema } from './schema.js';
 
 export { joinMacInput, joinRecordBytes } from './record-bytes.js';
@@ -141,6 +142,15 @@ export function canonicalEventParts(event: EventV1): EventParts {
 /** How many runs EventParts holds. */
 export const EVENT_RUN_COUNT = EVENT_RUNS.length;
 
+/**
+ * The event's member names in canonical order, and run k's stretch of them,
+ * [from, to): for readers that cut the runs themselves (event-reader.ts).
+ */
+export const EVENT_RUN_LAYOUT: { readonly names: readonly string[]; readonly runs: ReadonlyArray<readonly [number, number]> } = {
+  names: EVENT_MEMBERS.map((m) => m.name),
+  runs: EVENT_RUNS,
+};
+
 /** Canonical JSON of the event the parts were cut from. */
 export function joinEventParts(parts: EventParts): string {
   let out = '';
@@ -153,27 +163,43 @@ export function canonicalEvent(event: EventV1): string {
   return joinEventParts(canonicalEventParts(event));
 }
 
-function joinSlots(runs: readonly string[], log: Readonly<Record<string, unknown>>, from: number, to: number): string {
-  let out = '';
+/**
+ * Appends the pieces of the record's slots [from, to) to `out`: the event's
+ * runs as `run(k)` gives them (text or bytes; empty when the event has no
+ * member there) and the log's members as text, with the commas between.
+ */
+function slotPieces(run: (k: number) => Bytes, log: Readonly<Record<string, unknown>>, from: number, to: number, open: string, close: string): Bytes[] {
+  const out: Bytes[] = [];
+  let text = open;
+  let any = false;
   for (let i = from; i < to; i++) {
     const s = RECORD_SLOTS[i]!;
-    let x: string;
-    if ('run' in s) x = runs[s.run]!;
-    else {
+    if ('run' in s) {
+      const x = run(s.run);
+      if (x.length === 0) continue;
+      if (any) text += ',';
+      if (text !== '') out.push(text);
+      text = '';
+      out.push(x);
+    } else {
       const v = log[s.member.name];
       if (v === undefined) continue;
-      x = s.member.prefix + s.member.ser(v);
+      text += `${any ? ',' : ''}${s.member.prefix}${s.member.ser(v)}`;
     }
-    if (x !== '') out = out === '' ? x : `${out},${x}`;
+    any = true;
   }
+  text += close;
+  if (text !== '') out.push(text);
   return out;
 }
 
 /**
- * canonicalRecordParts of the record made of an event's parts and the log's
- * members `log` (v, tenant, seq, received_at, prev_hash, mac_key_id; `mac` is
- * not read): byte-identical to canonicalRecordParts of that record object.
+ * The record made of an event's runs (`run(k)`: run k as text or UTF-8
+ * bytes) and the log's members `log` (v, tenant, seq, received_at,
+ * prev_hash, mac_key_id; `mac` is not read), split around `mac` as
+ * canonicalRecordParts splits it, each side as pieces to concatenate: the
+ * same bytes as canonicalRecordParts of that record object.
  */
-export function recordPartsFromEvent(runs: readonly string[], log: Readonly<Record<string, unknown>>): { head: string; tail: string } {
-  return { head: `{${joinSlots(runs, log, 0, MAC_SLOT)}`, tail: `${joinSlots(runs, log, MAC_SLOT + 1, RECORD_SLOTS.length)}}` };
+export function recordPiecesFromEvent(run: (k: number) => Bytes, log: Readonly<Record<string, unknown>>): { head: Bytes[]; tail: Bytes[] } {
+  return { head: slotPieces(run, log, 0, MAC_SLOT, '{', ''), tail: slotPieces(run, log, MAC_SLOT + 1, RECORD_SLOTS.length, '', '}') };
 }

@@ -7,13 +7,15 @@
 //   record bytes  = canonical JSON of the whole record (UTF-8)
 //   prev_hash     = hex SHA-256(record bytes of the previous record)
 //   leaf hash     = SHA-256(0x00 || record bytes)               (RFC 6962 section 2.1)
-import { toBase64, utf8 } from './bytes.js';
 import { signCheckpoint } from './checkpoint.js';
 import { cryptoProvider } from './crypto/provider.js';
 import { TrailsealError } from './errors.js';
 import { logTimestamp } from './formats.js';
 import { canonicalize } from './jcs.js';
-import { EVENT_RUN_COUNT, canonicalEventParts, canonicalRecordParts, joinMacInput, recordPartsFromEvent, type EventParts } from './record-codec.js';
+import { fromUtf8, toBase64, utf8 } from './bytes.js';
+import { EVENT_RUN_COUNT, canonicalEventParts, canonicalRecordParts, joinMacInput, recordPiecesFromEvent, type EventParts } from './record-codec.js';
+import type { PreparedEvents } from './event-reader.js';
+import type { Bytes } from './crypto/provider.js';
 import { macEpochOf, macKeyFor, type MacKey } from './keys.js';
 import { CompactRange, type NodeId } from './merkle.js';
 import type { RecordBytesBatch } from './record-batch.js';
@@ -71,7 +73,12 @@ export interface SealedRecord {
   readonly prevHash: string;
   /** The record as an object (records sealed from EventParts parse their bytes on first use). */
   readonly record: LogRecord;
-  /** The record bytes (canonical JSON). */
+  /**
+   * The record bytes (canonical JSON), decoded on first use from the bytes
+   * sealed. Read it before a store takes the batch that collected them
+   * (LogSealer.collectInto): once that batch's buffer is handed to another
+   * thread, reading it throws.
+   */
   readonly canonical: string;
   /** Lowercase hex SHA-256 of the record bytes: the next record's prev_hash. */
   readonly recordHash: string;
@@ -82,17 +89,30 @@ export interface SealedRecord {
 
 class Sealed implements SealedRecord {
   #record: LogRecord | undefined;
+  #canonical: string | undefined;
+  readonly #bytes: Uint8Array;
   constructor(
     readonly seq: number,
     readonly receivedAt: string,
     readonly prevHash: string,
-    readonly canonical: string,
+    bytes: Uint8Array,
     readonly recordHash: string,
     readonly leafHash: Uint8Array,
     readonly nodes: ReadonlyArray<{ readonly id: NodeId; readonly hash: Uint8Array }>,
     record: LogRecord | undefined,
   ) {
+    this.#bytes = bytes;
     this.#record = record;
+  }
+
+  // Decoded on first use: a store that writes the bytes (SQLite) never needs the text.
+  get canonical(): string {
+    if (this.#canonical === undefined) {
+      // A record is never empty: no bytes means the batch holding them was handed to a store's thread.
+      if (this.#bytes.length === 0) throw new TrailsealError('INTERNAL', `the bytes of record ${this.seq} were handed to the store; read the record from it`);
+      this.#canonical = fromUtf8(this.#bytes, 'record');
+    }
+    return this.#canonical;
   }
 
   get record(): LogRecord {
@@ -218,12 +238,27 @@ export class LogSealer {
    * with the log's members.
    */
   appendParts(event: EventParts, receivedAtMs: number): SealedRecord {
-    if (this.size === 0) throw new TrailsealError('GENESIS_INVALID', 'a log starts with its genesis record');
     if (event.runs.length !== EVENT_RUN_COUNT) throw new TrailsealError('INTERNAL', `event parts hold ${event.runs.length} runs, not ${EVENT_RUN_COUNT}`);
+    return this.appendRuns((k) => event.runs[k]!, receivedAtMs);
+  }
+
+  /**
+   * Seals event `i` of prepared events (readEvents or preparedFromParts): its
+   * runs are hashed as the UTF-8 bytes they already are.
+   */
+  appendPrepared(events: PreparedEvents, i: number, receivedAtMs: number): SealedRecord {
+    const { data, ends } = events;
+    const base = i * EVENT_RUN_COUNT;
+    if (!(i >= 0 && base + EVENT_RUN_COUNT <= ends.length)) throw new TrailsealError('INTERNAL', `no prepared event ${i} among ${ends.length / EVENT_RUN_COUNT}`);
+    return this.appendRuns((k) => data.subarray(base + k === 0 ? 0 : ends[base + k - 1]!, ends[base + k]!), receivedAtMs);
+  }
+
+  private appendRuns(run: (k: number) => Bytes, receivedAtMs: number): SealedRecord {
+    if (this.size === 0) throw new TrailsealError('GENESIS_INVALID', 'a log starts with its genesis record');
     const at = logTimestamp(receivedAtMs);
     const mk = this.macKeyAt(at);
     const log = { v: RECORD_VERSION, tenant: this.tenant, seq: this.size, received_at: at, prev_hash: this.prevHash, mac_key_id: mk.id };
-    return this.finish(recordPartsFromEvent(event.runs, log), mk, at, undefined);
+    return this.finish(recordPiecesFromEvent(run, log), mk, at, undefined);
   }
 
   /**
@@ -308,17 +343,19 @@ export class LogSealer {
       const signingInput = joinMacInput(canonicalRecordParts(record));
       record['sigs'] = signers.map((s) => signRecord(signingInput, s));
     }
-    return this.finish(canonicalRecordParts(record), mk, receivedAt, record);
+    const parts = canonicalRecordParts(record);
+    return this.finish({ head: [parts.head], tail: [parts.tail] }, mk, receivedAt, record);
   }
 
   /** Digests the record bytes, appends the leaf and moves the chain on. `record`, when given, gets its `mac`. */
-  private finish(parts: { head: string; tail: string }, mk: MacKey, receivedAt: string, record: Record<string, unknown> | undefined): SealedRecord {
-    const { mac, bytes: canonical, encoded, hashHex: rh, leafHash: lh } = cryptoProvider().recordDigests(mk.key, parts.head, parts.tail);
-    this.batch?.add(encoded);
+  private finish(parts: { head: readonly Bytes[]; tail: readonly Bytes[] }, mk: MacKey, receivedAt: string, record: Record<string, unknown> | undefined): SealedRecord {
+    const { mac, encoded, hashHex: rh, leafHash: lh } = cryptoProvider().recordDigests(mk.key, parts.head, parts.tail);
+    // The record keeps a view of the copy the batch takes anyway, or a copy of its own.
+    const bytes = this.batch !== undefined ? this.batch.add(encoded) : new Uint8Array(encoded);
     if (record !== undefined) record['mac'] = mac;
     const nodes: { id: NodeId; hash: Uint8Array }[] = [];
     this.range.append(lh, (id, hash) => nodes.push({ id, hash }));
-    const sealed = new Sealed(this.size, receivedAt, this.prevHash, canonical, rh, lh, nodes, record as unknown as LogRecord | undefined);
+    const sealed = new Sealed(this.size, receivedAt, this.prevHash, bytes, rh, lh, nodes, record as unknown as LogRecord | undefined);
     this.size++;
     this.prevHash = rh;
     return sealed;

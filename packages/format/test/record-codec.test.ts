@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import {
   EVENT_RUN_COUNT,
   LogSealer,
+  RecordBytesBatch,
   RECORD_VERSION,
   canonicalEvent,
   canonicalEventParts,
@@ -12,6 +13,7 @@ import {
   leafHash,
   logTimestamp,
   macEpochOf,
+  preparedFromParts,
   recordForms,
   recordHash,
   toHex,
@@ -56,6 +58,36 @@ describe('compiled record serializer', () => {
         expect(recordForms(sealed.record as unknown as Record<string, unknown>).full).toBe(sealed.canonical);
       }),
       { numRuns: 500 },
+    );
+  });
+
+  it('seals prepared events (the runs as UTF-8 bytes) to the same records as their parts, with or without a batch collecting the bytes', () => {
+    const key = new Uint8Array(32).fill(7);
+    const make = (): LogSealer => {
+      const s = new LogSealer({ tenant: 'acme', origin: 'example.com/tenants/acme', tenantKey: key, signingSeed: key });
+      s.genesis(0);
+      return s;
+    };
+    const fromParts = make();
+    const fromBytes = make();
+    fc.assert(
+      fc.property(fc.array(validEvent, { minLength: 1, maxLength: 4 }), fc.integer({ min: 0, max: 4e12 }), fc.boolean(), (events, at, collect) => {
+        const parts = events.map(canonicalEventParts);
+        const prepared = preparedFromParts(parts);
+        const batch = new RecordBytesBatch(16);
+        if (collect) fromBytes.collectInto(batch);
+        const sealed = parts.map((_, i) => fromBytes.appendPrepared(prepared, i, at));
+        fromBytes.collectInto(undefined);
+        parts.forEach((x, i) => {
+          const want = fromParts.appendParts(x, at);
+          expect(sealed[i]!.canonical).toBe(want.canonical);
+          expect(sealed[i]!.leafHash).toEqual(want.leafHash);
+          expect(sealed[i]!.recordHash).toBe(want.recordHash);
+          if (collect) expect(Buffer.from(batch.data.subarray(i === 0 ? 0 : batch.ends[i - 1], batch.ends[i])).toString('utf8')).toBe(want.canonical);
+        });
+        expect(() => fromBytes.appendPrepared(prepared, parts.length, at)).toThrow(/no prepared event/);
+      }),
+      { numRuns: 300 },
     );
   });
 });

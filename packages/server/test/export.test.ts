@@ -6,7 +6,7 @@ import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { TrailsealError, canonicalEventParts } from '@trailseal/format';
+import { TrailsealError, canonicalEventParts, preparedFromParts } from '@trailseal/format';
 import { verifyBundle, type BundleReport } from '@trailseal/verify';
 import { exportBundle } from '../src/cli/export.js';
 import { verifyBundleDir } from '@trailseal/verify-cli';
@@ -188,7 +188,7 @@ describe.runIf(process.platform === 'linux')('an export in a service with a 64 M
       try {
         tenant = await filler.service.createTenant('big', 'big');
         // In process, without HTTP: filling is not what is tested.
-        for (let from = 0; from < n; from += 1000) await filler.service.ingest('big', Array.from({ length: 1000 }, (_, i) => canonicalEventParts(richEvent(from + i))));
+        for (let from = 0; from < n; from += 1000) await filler.service.ingest('big', preparedFromParts(Array.from({ length: 1000 }, (_, i) => canonicalEventParts(richEvent(from + i)))));
       } finally {
         await filler.close();
       }

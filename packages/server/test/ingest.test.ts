@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import fc from 'fast-check';
-import { EVENT_RUN_COUNT, TrailsealError, canonicalEventParts, isTrailsealError, type EventParts } from '@trailseal/format';
+import { EVENT_RUN_COUNT, TrailsealError, canonicalEventParts, isTrailsealError, preparedEvent, preparedFromParts, type EventParts, type PreparedEvents } from '@trailseal/format';
 import { afterAll, describe, expect, it } from 'vitest';
 import { validEvent } from '../../../test-support/arbitraries.js';
 import { richEvent } from '../../../test-support/events.js';
@@ -19,10 +19,15 @@ import { ThreadClient, reviveTrailsealError } from '../src/thread.js';
 const LIMITS: BodyLimits = { maxBytes: 2 * 1024 * 1024, maxMembers: 10_000, maxBatchEvents: 10_000 };
 const enc = new TextEncoder();
 
+/** Prepared events as canonical parts (strings), to compare. */
+function partsOf(p: PreparedEvents): EventParts[] {
+  return p.ids.map((_, i) => preparedEvent(p, i));
+}
+
 /** What preparing a body gives: its events, or its error as the API would show it. */
-async function outcome(prepare: () => EventParts[] | Promise<EventParts[]>): Promise<unknown> {
+async function outcome(prepare: () => PreparedEvents | Promise<PreparedEvents>): Promise<unknown> {
   try {
-    return { events: await prepare() };
+    return { events: partsOf(await prepare()) };
   } catch (e) {
     if (!isTrailsealError(e)) throw e;
     return { code: e.code, message: e.message, details: e.details };
@@ -48,6 +53,8 @@ describe('ingest threads', () => {
         // The arbitrary's free-form context may hold numbers beyond 2^53, which the strict parser refuses in either place.
         if ((inline as { code?: string }).code === 'JSON_NUMBER_RANGE') return;
         expect(threaded).toEqual({ events: events.map(canonicalEventParts) });
+        // Both paths give the same bytes: the reference path's, packed.
+        expect(partsOf(prepareEvents(enc.encode(body), ndjson ? 'ndjson' : 'json', LIMITS))).toEqual(events.map(canonicalEventParts));
         accepted++;
       }),
       { numRuns: 150 },
@@ -93,9 +100,9 @@ describe('ingest threads', () => {
       const large = shared.subarray(100, shared.length - 100);
       expect(small.length).toBeLessThan(THREAD_MIN_BYTES);
       expect(large.length).toBeGreaterThanOrEqual(THREAD_MIN_BYTES);
-      expect(await t.prepare(small, 'json')).toEqual(prepareEvents(small, 'json', LIMITS));
+      expect(partsOf(await t.prepare(small, 'json'))).toEqual(partsOf(prepareEvents(small, 'json', LIMITS)));
       expect(t.prepared).toEqual({ thread: 0, eventLoop: 1 });
-      expect(await t.prepare(large, 'json')).toEqual(prepareEvents(large, 'json', LIMITS));
+      expect(partsOf(await t.prepare(large, 'json'))).toEqual(partsOf(prepareEvents(large, 'json', LIMITS)));
       expect(t.prepared).toEqual({ thread: 1, eventLoop: 1 });
       // The caller's memory is left as it was: the thread got a copy.
       expect(shared.toString('utf8')).toBe(`${' '.repeat(100)}${text}${' '.repeat(100)}`);
@@ -115,7 +122,7 @@ describe('ingest threads', () => {
       expect(bodies[0]!.length).toBeGreaterThan(limits.maxBytes / 4);
       // All at once: the threads may hold at most 160,000 bytes, so some are prepared on the event loop.
       const got = await Promise.all(bodies.map((b) => t.prepare(b, 'json')));
-      expect(got).toEqual(bodies.map((b) => prepareEvents(b, 'json', limits)));
+      expect(got.map(partsOf)).toEqual(bodies.map((b) => partsOf(prepareEvents(b, 'json', limits))));
       expect(t.prepared.thread).toBeGreaterThan(0);
       expect(t.prepared.eventLoop).toBeGreaterThan(0);
       expect(t.prepared.thread + t.prepared.eventLoop).toBe(24);
@@ -138,13 +145,15 @@ describe('ingest threads', () => {
 
   it('pack and unpack any events, whatever their characters', () => {
     const text = fc.string({ unit: fc.constantFrom('a', '"', 'é', '東', '🚀', '\u0000'), maxLength: 12 });
+    const id = fc.stringMatching(/^[\x21-\x7e]{1,20}$/);
     fc.assert(
-      fc.property(fc.array(fc.record({ id: text, runs: fc.array(text, { minLength: EVENT_RUN_COUNT, maxLength: EVENT_RUN_COUNT }) }), { maxLength: 20 }), (events) => {
-        expect(unpackEvents(packEvents(events))).toEqual(events);
+      fc.property(fc.array(fc.record({ id, runs: fc.array(text, { minLength: EVENT_RUN_COUNT, maxLength: EVENT_RUN_COUNT }) }), { minLength: 1, maxLength: 20 }), (events) => {
+        expect(partsOf(unpackEvents(packEvents(preparedFromParts(events))))).toEqual(events);
       }),
     );
-    const packed = packEvents([canonicalEventParts(richEvent(0))]);
-    expect(() => unpackEvents({ text: `${packed.text}x`, ends: packed.ends })).toThrow(/does not match/);
+    const packed = packEvents(preparedFromParts([canonicalEventParts(richEvent(0))]));
+    expect(() => unpackEvents({ ...packed, ids: `${packed.ids} x` })).toThrow(/does not match/);
+    expect(() => unpackEvents({ ...packed, data: packed.data.subarray(1) })).toThrow(/does not match/);
   });
 });
 

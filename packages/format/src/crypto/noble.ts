@@ -4,11 +4,21 @@ import { ed25519 } from '@noble/curves/ed25519.js';
 import { hmac } from '@noble/hashes/hmac.js';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { toHex } from '../bytes.js';
-import { joinMacInput, joinRecordBytes } from '../record-bytes.js';
 import type { Bytes, CryptoProvider } from './provider.js';
 
 const encoder = new TextEncoder();
 const asBytes = (b: Bytes): Uint8Array => (typeof b === 'string' ? encoder.encode(b) : b);
+
+function concat(parts: readonly Bytes[]): Uint8Array {
+  const encoded = parts.map(asBytes);
+  const out = new Uint8Array(encoded.reduce((n, x) => n + x.length, 0));
+  let at = 0;
+  for (const x of encoded) {
+    out.set(x, at);
+    at += x.length;
+  }
+  return out;
+}
 
 interface GlobalCrypto {
   getRandomValues(a: Uint8Array): Uint8Array;
@@ -37,11 +47,11 @@ export const nobleProvider: CryptoProvider = {
     return { hashHex: toHex(sha256(bytes)), leafHash: sha256(prefixed) };
   },
   recordDigests(key, head, tail) {
-    const parts = { head, tail };
-    const mac = this.hmacSha256Hex(key, joinMacInput(parts));
-    const bytes = joinRecordBytes(parts, mac);
-    const encoded = encoder.encode(bytes);
-    return { mac, bytes, encoded, ...this.sha256AndLeafHash(encoded) };
+    const h = concat(head);
+    const t = concat(tail);
+    const mac = this.hmacSha256Hex(key, h, ',', t);
+    const encoded = concat([h, `,"mac":"${mac}",`, t]);
+    return { mac, encoded, ...this.sha256AndLeafHash(encoded) };
   },
   createSha256() {
     const h = sha256.create();

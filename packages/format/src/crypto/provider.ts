@@ -24,11 +24,9 @@ export interface ChainAndLeafHash {
 export interface RecordDigests extends ChainAndLeafHash {
   /** Lowercase hex HMAC-SHA256. */
   readonly mac: string;
-  /** The record bytes, as a string. */
-  readonly bytes: string;
   /**
-   * The same bytes, UTF-8 encoded, as hashed. A view the provider may reuse
-   * at its next call: copy it before calling again.
+   * The record bytes (UTF-8), as hashed. A view the provider may reuse at its
+   * next call: copy it before calling again.
    */
   readonly encoded: Uint8Array;
 }
@@ -54,10 +52,11 @@ export interface CryptoProvider {
    * The three digests that seal a record (docs/spec/keys-and-mac.md), from its
    * canonical JSON split around the `mac` member: `mac` = HMAC-SHA256(key,
    * head || "," || tail), then the record bytes head || `,"mac":"` || hex(mac)
-   * || `",` || tail, and their sha256AndLeafHash. One operation so that a
-   * provider can encode head and tail once for both.
+   * || `",` || tail, and their sha256AndLeafHash. Head and tail each come as
+   * pieces to concatenate (text, or bytes already encoded). One operation so
+   * that a provider can lay head and tail out once for all three.
    */
-  recordDigests(key: Uint8Array, head: string, tail: string): RecordDigests;
+  recordDigests(key: Uint8Array, head: readonly Bytes[], tail: readonly Bytes[]): RecordDigests;
   /** An incremental SHA-256, for digests of files read in chunks (constant memory). */
   createSha256(): Sha256Hasher;
   ed25519PublicKey(seed: Uint8Array): Uint8Array;

@@ -12,7 +12,7 @@ import {
   type KeyObject,
 } from 'node:crypto';
 import type { Bytes, CryptoProvider } from '../crypto/provider.js';
-import { MAC_MEMBER_BYTES, joinRecordBytes } from '../record-bytes.js';
+import { MAC_MEMBER_BYTES } from '../record-bytes.js';
 
 // RFC 8410 DER prefixes that wrap a raw Ed25519 seed / public key.
 const PKCS8_PREFIX = Buffer.from('302e020100300506032b657004220420', 'hex');
@@ -128,6 +128,8 @@ function outerInput(opad: Buffer, end: number): Buffer {
   return outer;
 }
 
+const COMMA: readonly Bytes[] = [','];
+
 export const nodeProvider: CryptoProvider = {
   name: 'node',
   sha256(...parts) {
@@ -155,8 +157,8 @@ export const nodeProvider: CryptoProvider = {
     // moves right to make room for the mac member, and the last ipad byte
     // becomes the 0x00 of the leaf hash (RFC 6962 section 2.1).
     const opad = startHmac(key);
-    const commaAt = layout(BLOCK, [head]);
-    const end = layout(commaAt, [',', tail]);
+    const commaAt = layout(BLOCK, head);
+    const end = layout(layout(commaAt, COMMA), tail);
     const mac = oneShotHash('sha256', outerInput(opad, end), 'hex');
     const recordEnd = end + MAC_MEMBER_BYTES;
     if (recordEnd > scratch.length) layout(end, [' '.repeat(MAC_MEMBER_BYTES)]);
@@ -166,7 +168,6 @@ export const nodeProvider: CryptoProvider = {
     const encoded = scratch.subarray(BLOCK, recordEnd);
     return {
       mac,
-      bytes: joinRecordBytes({ head, tail }, mac),
       encoded,
       hashHex: oneShotHash('sha256', encoded, 'hex'),
       leafHash: oneShot(scratch.subarray(BLOCK - 1, recordEnd)),

@@ -13,7 +13,7 @@ import {
   isTrailsealError,
   toBase64,
   formatTlogProof,
-  type EventParts,
+  type PreparedEvents,
 } from '@trailseal/format';
 import { requireScope, type Authenticator, type Principal } from '../auth.js';
 import { SYSTEM_TENANT, type LogService } from '../log/service.js';
@@ -133,7 +133,7 @@ export function buildApp(opts: AppOptions): FastifyInstance {
   void app.register(async (scoped) => {
     setBodyParsers(scoped, (bytes, kind) => ingest.prepare(bytes, kind));
     scoped.post('/v1/events', { onRequest: authed('ingest') }, async (req, reply) => {
-      const prepared = req.body as EventParts[] | undefined;
+      const prepared = req.body as PreparedEvents | undefined;
       if (prepared === undefined) throw new TrailsealError('UNSUPPORTED_MEDIA_TYPE', 'send application/json or application/x-ndjson');
       const receipts = await svc.ingest(tenantOf(req), prepared);
       reply.code(201).send({ receipts });

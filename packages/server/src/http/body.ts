@@ -2,7 +2,7 @@
 // (attacker-controlled bytes: the format core's parser refuses duplicate
 // names, lone surrogates, unsafe numbers and excess depth) and validation of
 // every event, with paths prefixed by the event's index in a batch.
-import { TrailsealError, canonicalEventParts, isTrailsealError, parseJsonBytes, validateEvent, type EventParts, type EventV1, type FieldError } from '@trailseal/format';
+import { TrailsealError, canonicalEventParts, isTrailsealError, parseJsonBytes, preparedFromParts, readEvents, validateEvent, type EventV1, type FieldError, type PreparedEvents } from '@trailseal/format';
 
 /** How many field errors one response lists at most (a 10,000-event batch of bad events would otherwise answer megabytes). */
 const MAX_REPORTED_ERRORS = 100;
@@ -27,9 +27,14 @@ export function parseBody(bytes: Uint8Array, kind: BodyKind, limits: BodyLimits)
   return Array.isArray(v) ? { items: v, batch: true } : { items: [v], batch: false };
 }
 
-/** A POST /v1/events body made ready for the log: parsed, every event checked, in canonical parts. */
-export function prepareEvents(bytes: Uint8Array, kind: BodyKind, limits: BodyLimits): EventParts[] {
-  return checkBody(parseBody(bytes, kind, limits), limits).map(canonicalEventParts);
+/**
+ * A POST /v1/events body made ready for the log: parsed, every event checked,
+ * in canonical parts. The one-pass reader takes the bodies it can vouch for;
+ * every other body, including every bad one, takes the reference path, which
+ * names the fault (event-reader.ts).
+ */
+export function prepareEvents(bytes: Uint8Array, kind: BodyKind, limits: BodyLimits): PreparedEvents {
+  return readEvents(bytes, kind, limits) ?? preparedFromParts(checkBody(parseBody(bytes, kind, limits), limits).map(canonicalEventParts));
 }
 
 /** The checks every body gets before anything is queued: size of the batch, then every event. */

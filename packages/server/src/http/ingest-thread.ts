@@ -5,7 +5,7 @@ import { workerData } from 'node:worker_threads';
 import { TrailsealError } from '@trailseal/format';
 import { serveRequests } from '../thread.js';
 import { prepareEvents, type BodyKind, type BodyLimits } from './body.js';
-import { packEvents, type PackedEvents } from './ingest.js';
+import { packEvents, packedBuffers, type PackedEvents } from './ingest.js';
 
 const limits = workerData as BodyLimits;
 serveRequests(
@@ -13,5 +13,5 @@ serveRequests(
     if (op !== 'prepare') throw new TrailsealError('INTERNAL', `an ingest thread has no operation ${op}`);
     return packEvents(prepareEvents(args[0] as Uint8Array, args[1] as BodyKind, limits));
   },
-  (result) => [(result as PackedEvents).ends.buffer as ArrayBuffer],
+  (result) => packedBuffers(result as PackedEvents),
 );

@@ -7,57 +7,41 @@
 // prepared in place, and the thread's own work comes on top of that
 // (bench/ingest.ts; docs/operations.md, "Throughput and memory").
 //
-// A prepared body crosses back as one string and the ends of its pieces: one
-// copy, instead of a structured clone of thousands of small strings.
-import { EVENT_RUN_COUNT, TrailsealError, type EventParts } from '@trailseal/format';
+// A prepared body crosses back as its two buffers, handed over (not copied),
+// and its ids as one string.
+import { EVENT_RUN_COUNT, TrailsealError, type PreparedEvents } from '@trailseal/format';
 import { ThreadClient, reviveTrailsealError } from '../thread.js';
 import { prepareEvents, type BodyKind, type BodyLimits } from './body.js';
 
 /** Bodies smaller than this are prepared on the event loop: about a dozen typical events (bench/ingest.ts: 12 are 15 KiB). */
 export const THREAD_MIN_BYTES = 16 * 1024;
 
-/** A prepared body as it crosses threads: per event, its id and then its runs, end to end in `text`. */
+/** Prepared events as they cross threads. */
 export interface PackedEvents {
-  readonly text: string;
-  /** The end offset in `text` of every piece: (1 + EVENT_RUN_COUNT) per event. */
+  /** The ids, separated by spaces: an id is printable ASCII without spaces (docs/spec/event-record.md). */
+  readonly ids: string;
+  readonly data: Uint8Array;
   readonly ends: Uint32Array;
 }
 
-const PIECES = 1 + EVENT_RUN_COUNT;
-
-export function packEvents(events: readonly EventParts[]): PackedEvents {
-  const ends = new Uint32Array(events.length * PIECES);
-  // Concatenated, not joined: the message copies the text once, flattening it
-  // as it goes, and a join would flatten every piece first (0.6-0.8 us less per
-  // event with the copy included, measured on 1000-event bodies).
-  let text = '';
-  let k = 0;
-  for (const e of events) {
-    text += e.id;
-    ends[k++] = text.length;
-    for (const r of e.runs) {
-      text += r;
-      ends[k++] = text.length;
-    }
-  }
-  return { text, ends };
+export function packEvents(events: PreparedEvents): PackedEvents {
+  return { ids: events.ids.join(' '), data: events.data, ends: events.ends };
 }
 
-export function unpackEvents(p: PackedEvents): EventParts[] {
-  const n = p.ends.length / PIECES;
-  if (!Number.isInteger(n) || (n > 0 && p.ends[p.ends.length - 1] !== p.text.length)) {
-    throw new TrailsealError('INTERNAL', `a prepared body of ${p.text.length} characters does not match its ${p.ends.length} ends`);
+/** The buffers of a packed result, to hand over rather than copy. */
+export function packedBuffers(p: PackedEvents): ArrayBuffer[] {
+  const out = [p.data.buffer as ArrayBuffer];
+  if (p.ends.buffer !== p.data.buffer) out.push(p.ends.buffer as ArrayBuffer);
+  return out;
+}
+
+export function unpackEvents(p: PackedEvents): PreparedEvents {
+  const ids = p.ids === '' ? [] : p.ids.split(' ');
+  const n = p.ends.length;
+  if (ids.length === 0 || n !== ids.length * EVENT_RUN_COUNT || p.ends[n - 1] !== p.data.length) {
+    throw new TrailsealError('INTERNAL', `a prepared body of ${ids.length} ids does not match its ${n} run ends over ${p.data.length} bytes`);
   }
-  const events: EventParts[] = new Array<EventParts>(n);
-  let at = 0;
-  let k = 0;
-  for (let i = 0; i < n; i++) {
-    const id = p.text.slice(at, (at = p.ends[k++]!));
-    const runs: string[] = new Array<string>(EVENT_RUN_COUNT);
-    for (let r = 0; r < EVENT_RUN_COUNT; r++) runs[r] = p.text.slice(at, (at = p.ends[k++]!));
-    events[i] = { id, runs };
-  }
-  return events;
+  return { ids, data: p.data, ends: p.ends };
 }
 
 /** Where bodies were prepared: the /metrics counter trailseal_ingest_bodies_total. */
@@ -104,8 +88,8 @@ export class IngestThreads {
     for (const t of this.#threads) t.start();
   }
 
-  /** Parses and checks a body; resolves with its events in canonical parts, or rejects as prepareEvents throws. */
-  async prepare(bytes: Uint8Array, kind: BodyKind): Promise<EventParts[]> {
+  /** Parses and checks a body; resolves with its events prepared, or rejects as prepareEvents throws. */
+  async prepare(bytes: Uint8Array, kind: BodyKind): Promise<PreparedEvents> {
     if (this.#threads.length === 0 || bytes.length < this.#minBytes || this.#pendingBytes + bytes.length > this.#maxPendingBytes) {
       this.prepared.eventLoop++;
       return prepareEvents(bytes, kind, this.#limits);

@@ -2,7 +2,7 @@
 // limit, service records and the checkpoint cadence. The HTTP layer (http/)
 // and the `trailseal tenant create --data` command both drive this class.
 import { randomBytes } from 'node:crypto';
-import { LogSealer, TENANT_RE, TrailsealError, deriveSigningSeed, type EventParts, type SealedRecord, type SystemEventFields } from '@trailseal/format';
+import { LogSealer, TENANT_RE, TrailsealError, deriveSigningSeed, type PreparedEvents, type SealedRecord, type SystemEventFields } from '@trailseal/format';
 import { issueApiKey } from '../auth.js';
 import type { KeyWrapper } from '../keyring.js';
 import { Metrics } from '../metrics.js';
@@ -125,15 +125,17 @@ export class LogService {
   }
 
   /**
-   * Appends validated events for one tenant, in canonical parts
-   * (canonicalEventParts); OVERLOADED when the queue is full (nothing is queued then).
+   * Appends validated events for one tenant, prepared (readEvents, or
+   * preparedFromParts of canonicalEventParts); OVERLOADED when the queue is
+   * full (nothing is queued then).
    */
-  async ingest(tenant: string, events: readonly EventParts[]): Promise<Receipt[]> {
+  async ingest(tenant: string, events: PreparedEvents): Promise<Receipt[]> {
     const w = await this.writer(tenant);
-    if (this.#queued + events.length > this.#maxQueue) {
+    const count = events.ids.length;
+    if (this.#queued + count > this.#maxQueue) {
       throw new TrailsealError('OVERLOADED', `the ingest queue holds ${this.#queued} events (limit ${this.#maxQueue}); retry with the same event ids`, { retryAfter: 1 });
     }
-    this.#queued += events.length;
+    this.#queued += count;
     try {
       return await w.append(events);
     } catch (e) {

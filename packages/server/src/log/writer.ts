@@ -13,7 +13,7 @@
 // rebuilt whenever it does not stand exactly on the head it is given (a failed
 // commit, another process appended), so what it seals continues the head the
 // store will check.
-import { CompactRange, LOG_FIELDS, LogSealer, RecordBytesBatch, TrailsealError, canonicalize, deriveSigningSeed, joinEventParts, macKeyFor, newEd25519Signer, parseMacKeyId, toHex, type EventParts, type SealedRecord } from '@trailseal/format';
+import { CompactRange, LOG_FIELDS, LogSealer, RecordBytesBatch, TrailsealError, canonicalize, deriveSigningSeed, joinEventParts, macKeyFor, newEd25519Signer, parseMacKeyId, preparedEvent, toHex, type PreparedEvents, type SealedRecord } from '@trailseal/format';
 import type { AppendPlan, AppendResult, HeadRow, PlannedRecord, ReceiptRow, Store, TenantRow } from '../store/types.js';
 
 export interface Receipt {
@@ -29,7 +29,7 @@ export interface Receipt {
 export type SystemMaker = (sealer: LogSealer, receivedAtMs: number, head: HeadRow) => { records: SealedRecord[]; signingRotated?: boolean };
 
 type Job =
-  | { kind: 'events'; events: readonly EventParts[]; resolve: (r: Receipt[]) => void; reject: (e: unknown) => void }
+  | { kind: 'events'; events: PreparedEvents; resolve: (r: Receipt[]) => void; reject: (e: unknown) => void }
   | { kind: 'system'; make: SystemMaker; resolve: (r: Receipt[]) => void; reject: (e: unknown) => void }
   | { kind: 'checkpoint'; resolve: (r: { size: number; note: string }) => void; reject: (e: unknown) => void };
 
@@ -83,7 +83,7 @@ export class TenantWriter {
 
   get queuedEvents(): number {
     let n = 0;
-    for (const j of this.#queue) n += j.kind === 'events' ? j.events.length : 1;
+    for (const j of this.#queue) n += j.kind === 'events' ? j.events.ids.length : 1;
     return n;
   }
 
@@ -105,8 +105,8 @@ export class TenantWriter {
     return k.key;
   }
 
-  /** Appends validated producer events (their canonical parts); resolves with one receipt per event, in order, after the commit. */
-  append(events: readonly EventParts[]): Promise<Receipt[]> {
+  /** Appends validated producer events (prepared); resolves with one receipt per event, in order, after the commit. */
+  append(events: PreparedEvents): Promise<Receipt[]> {
     return new Promise((resolve, reject) => this.#push({ kind: 'events', events, resolve, reject }));
   }
 
@@ -176,7 +176,7 @@ export class TenantWriter {
     while (this.#queue.length > 0) {
       const j = this.#queue[0]!;
       if (j.kind === 'checkpoint') break;
-      const size = j.kind === 'events' ? j.events.length : 1;
+      const size = j.kind === 'events' ? j.events.ids.length : 1;
       if (batch.length > 0 && n + size > this.#opts.maxBatch) break;
       this.#queue.shift();
       batch.push(j);
@@ -215,8 +215,8 @@ export class TenantWriter {
     let events = 0;
     for (const j of batch) {
       if (j.kind !== 'events') continue;
-      events += j.events.length;
-      for (const e of j.events) ids.push(e.id);
+      events += j.events.ids.length;
+      for (const id of j.events.ids) ids.push(id);
     }
     const receipts: Receipt[][] = [];
     const refused = new Map<number, TrailsealError>();
@@ -252,9 +252,9 @@ export class TenantWriter {
     // be), not for the largest: a commit of a few events should not allocate
     // and clear a large buffer.
     let expected = 0;
-    for (const j of batch) expected += j.kind === 'events' ? j.events.length : 2;
+    for (const j of batch) expected += j.kind === 'events' ? j.events.ids.length : 2;
     const bytes = new RecordBytesBatch(2048 * expected);
-    const fresh = new Map<string, { receipt: Receipt; event: EventParts }>();
+    const fresh = new Map<string, { receipt: Receipt; events: PreparedEvents; index: number }>();
     let signingGeneration = head.signingGeneration;
     sealer.collectInto(bytes);
     try {
@@ -276,21 +276,23 @@ export class TenantWriter {
           refused.set(index, conflict);
           return;
         }
-        for (const ev of job.events) {
-          const old = known.get(ev.id);
+        const evs = job.events;
+        for (let i = 0; i < evs.ids.length; i++) {
+          const id = evs.ids[i]!;
+          const old = known.get(id);
           if (old !== undefined) {
             out.push({ seq: old.seq, leafHash: toHex(old.leafHash), receivedAt: old.receivedAt, duplicate: true });
             continue;
           }
-          const again = fresh.get(ev.id);
+          const again = fresh.get(id);
           if (again !== undefined) {
             out.push({ ...again.receipt, duplicate: true });
             continue;
           }
-          const sealed = sealer.appendParts(ev, now);
-          records.push({ sealed, eventId: ev.id });
+          const sealed = sealer.appendPrepared(evs, i, now);
+          records.push({ sealed, eventId: id });
           const r = receiptOf(sealed);
-          fresh.set(ev.id, { receipt: r, event: ev });
+          fresh.set(id, { receipt: r, events: evs, index: i });
           out.push(r);
         }
       });
@@ -347,21 +349,31 @@ function storedEvent(record: string): string {
  * content is refused rather than answered with a receipt for another event.
  * Only re-sent ids pay for the comparison.
  */
-function idConflict(events: readonly EventParts[], known: ReadonlyMap<string, ReceiptRow>, fresh: ReadonlyMap<string, { event: EventParts }>): TrailsealError | undefined {
-  const inRequest = new Map<string, EventParts>();
-  for (let i = 0; i < events.length; i++) {
-    const ev = events[i]!;
-    const old = known.get(ev.id);
-    const earlier = inRequest.get(ev.id) ?? fresh.get(ev.id)?.event;
-    const same = old !== undefined ? storedEvent(old.record) === joinEventParts(ev) : earlier !== undefined ? joinEventParts(earlier) === joinEventParts(ev) : true;
+function idConflict(events: PreparedEvents, known: ReadonlyMap<string, ReceiptRow>, fresh: ReadonlyMap<string, { events: PreparedEvents; index: number }>): TrailsealError | undefined {
+  const inRequest = new Map<string, number>();
+  const text = (p: PreparedEvents, i: number): string => joinEventParts(preparedEvent(p, i));
+  const n = events.ids.length;
+  for (let i = 0; i < n; i++) {
+    const id = events.ids[i]!;
+    const old = known.get(id);
+    const here = inRequest.get(id);
+    const before = here === undefined ? fresh.get(id) : undefined;
+    const same =
+      old !== undefined
+        ? storedEvent(old.record) === text(events, i)
+        : here !== undefined
+          ? text(events, here) === text(events, i)
+          : before !== undefined
+            ? text(before.events, before.index) === text(events, i)
+            : true;
     if (!same) {
       const where = old !== undefined ? `record ${old.seq}` : 'an earlier event of this batch';
-      return new TrailsealError('IDEMPOTENCY_CONFLICT', `event id ${JSON.stringify(ev.id)} is already used by ${where} with different content`, {
-        field: events.length > 1 ? `[${i}].id` : 'id',
+      return new TrailsealError('IDEMPOTENCY_CONFLICT', `event id ${JSON.stringify(id)} is already used by ${where} with different content`, {
+        field: n > 1 ? `[${i}].id` : 'id',
         ...(old !== undefined ? { seq: old.seq } : {}),
       });
     }
-    if (!inRequest.has(ev.id)) inRequest.set(ev.id, ev);
+    if (here === undefined) inRequest.set(id, i);
   }
   return undefined;
 }

@@ -1,0 +1,819 @@
+// The fast path of POST /v1/events: a body's UTF-8 bytes straight to the
+// canonical runs of its events (canonicalEventParts, record-codec.ts), in one
+// pass, without building a JavaScript value or a string per member.
+//
+// The reference path is strict parsing (json.ts), validation (record.ts) and
+// the compiled serializer (record-codec.ts): three passes, one of them over
+// the object tree JSON.parse built, with every string of every event
+// allocated twice. Most bodies are plain: no escapes in strings, integers
+// only, members of known names. For those the canonical bytes of a member are
+// its bytes in the body (RFC 8785 section 3.2.2.2: a string without escapes
+// and without control characters is its own canonical form; section
+// 3.2.2.3: an integer literal without a leading zero, fraction or exponent is
+// its own ECMAScript Number::toString), and only the order of members
+// changes (section 3.2.3).
+//
+// This reader is compiled from the same schema as the validator (the same
+// limits, the same format checks) and vouches only for what it can prove: it
+// returns undefined for anything it does not handle, and for anything the
+// reference path would refuse. The caller then runs the reference path,
+// which gives the exact error or the result. So it never decides alone that
+// a body is bad, and the property tests (test/event-reader.test.ts) check
+// that whenever it returns a result, the reference path accepts the body and
+// gives exactly the same bytes.
+import { EVENT_FIELDS, LIMITS, SYSTEM_ACTION_PREFIX } from './record.js';
+import { EVENT_RUN_COUNT, EVENT_RUN_LAYOUT, type EventParts } from './record-codec.js';
+import { DEFAULT_JSON_LIMITS, type JsonLimits } from './json.js';
+import type { Field, Schema } from './schema.js';
+
+/** Producer events in canonical form, ready for the sealer (LogSealer.appendPrepared). */
+export interface PreparedEvents {
+  /** Event i's id. */
+  readonly ids: readonly string[];
+  /** Every event's runs (canonicalEventParts), UTF-8, end to end. */
+  readonly data: Uint8Array;
+  /**
+   * EVENT_RUN_COUNT end offsets into `data` per event: run r of event i ends
+   * at ends[i * EVENT_RUN_COUNT + r] and starts where the run before it ends
+   * (the first at 0).
+   */
+  readonly ends: Uint32Array;
+}
+
+export interface ReadLimits extends JsonLimits {
+  /** Most events one body may hold. */
+  readonly maxBatchEvents: number;
+}
+
+// --- the schema, compiled ------------------------------------------------------
+
+const STR = 0;
+const ENUM = 1;
+const INT = 2;
+const BOOL = 3;
+const ARR = 4;
+const OBJ = 5;
+const FREE = 6;
+
+interface RStr {
+  readonly k: typeof STR;
+  readonly min: number;
+  readonly max: number;
+  readonly check: ((s: string) => boolean) | undefined;
+}
+interface REnum {
+  readonly k: typeof ENUM;
+  /** Each allowed value's bytes (schema enums are ASCII). */
+  readonly values: readonly Uint8Array[];
+}
+interface RInt {
+  readonly k: typeof INT;
+  readonly min: number;
+  readonly max: number;
+}
+interface RArr {
+  readonly k: typeof ARR;
+  readonly item: RNode;
+  readonly max: number;
+}
+interface RObj {
+  readonly k: typeof OBJ;
+  /** The members in canonical order. */
+  readonly fields: readonly RField[];
+  /** Member index by the hash of its name's bytes. */
+  readonly byHash: ReadonlyMap<number, number>;
+  readonly required: number;
+}
+interface RField {
+  readonly name: Uint8Array;
+  /** The constant piece `"name":`. */
+  readonly prefix: number;
+  readonly node: RNode;
+}
+type RNode = RStr | REnum | RInt | { readonly k: typeof BOOL } | RArr | RObj | { readonly k: typeof FREE };
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+
+// Constant pieces of output (see "pieces" below): punctuation, then each
+// schema member's `"name":`, numbered as compiled.
+const CONSTANTS: Uint8Array[] = [];
+function constant(text: string): number {
+  CONSTANTS.push(encoder.encode(text));
+  return CONSTANTS.length - 1;
+}
+const EMPTY = constant('');
+const COMMA = constant(',');
+const OPEN_OBJECT = constant('{');
+const CLOSE_OBJECT = constant('}');
+const OPEN_ARRAY = constant('[');
+const CLOSE_ARRAY = constant(']');
+const COLON = constant(':');
+
+function nameHash(bytes: Uint8Array, from: number, to: number): number {
+  let h = 0;
+  for (let i = from; i < to; i++) h = (Math.imul(h, 31) + bytes[i]!) | 0;
+  return h;
+}
+
+function compileNode(schema: Schema): RNode {
+  switch (schema.kind) {
+    case 'string':
+      return { k: STR, min: schema.min ?? 1, max: schema.max, check: schema.check };
+    case 'enum':
+      return { k: ENUM, values: schema.values.map((v) => encoder.encode(v)) };
+    case 'integer':
+      return { k: INT, min: schema.min, max: schema.max };
+    case 'boolean':
+      return { k: BOOL };
+    case 'array':
+      return { k: ARR, item: compileNode(schema.items), max: schema.max };
+    case 'object':
+      return compileObject(schema.fields);
+    case 'free':
+      return { k: FREE };
+  }
+}
+
+function compileObject(fields: Readonly<Record<string, Field>>): RObj {
+  // Canonical order: UTF-16 code units (RFC 8785 section 3.2.3); schema names are ASCII.
+  const names = Object.keys(fields).sort();
+  if (names.length > 31) throw new Error('event-reader: an object of more than 31 members does not fit the presence mask');
+  const byHash = new Map<number, number>();
+  let required = 0;
+  const out = names.map((name, i) => {
+    const bytes = encoder.encode(name);
+    const h = nameHash(bytes, 0, bytes.length);
+    if (byHash.has(h)) throw new Error(`event-reader: member names ${name} and ${names[byHash.get(h)!]} share a hash`);
+    byHash.set(h, i);
+    if (fields[name]!.required === true) required |= 1 << i;
+    return { name: bytes, prefix: constant(`${JSON.stringify(name)}:`), node: compileNode(fields[name]!.schema) };
+  });
+  return { k: OBJ, fields: out, byHash, required };
+}
+
+const EVENT = compileObject(EVENT_FIELDS);
+const RUNS = EVENT_RUN_LAYOUT.runs;
+if (EVENT_RUN_LAYOUT.names.join() !== EVENT.fields.map((f) => decoder.decode(f.name)).join()) {
+  throw new Error('event-reader: the event members are not in the order of the canonical runs');
+}
+const ID_AT = EVENT_RUN_LAYOUT.names.indexOf('id');
+const ACTION_AT = EVENT_RUN_LAYOUT.names.indexOf('action');
+
+// --- reading -----------------------------------------------------------------
+
+/** Thrown to give up; readEvents turns it into undefined. */
+const GIVE_UP: unique symbol = Symbol('give up');
+
+// The state of one readEvents call, in module variables: the reader is
+// synchronous and never re-entered.
+let b: Uint8Array = new Uint8Array(0);
+let p = 0;
+
+// An event is read into pieces, not bytes: two numbers each, a range [start,
+// end) of the body, or ~id and 0 for a constant. Putting members in canonical
+// order then moves a few numbers per member, and every byte of output is
+// copied once, from the body, when the event's runs are gathered.
+let pieces: Int32Array = new Int32Array(2 * 1024);
+let np = 0;
+/** A copy of the pieces of an object being put in order. */
+let spare: Int32Array = new Int32Array(2 * 1024);
+/** Member spans of the objects open, three numbers each: member index (or 0 in context), first and end piece number. */
+let spans: Int32Array = new Int32Array(3 * 256);
+let sp = 0;
+let depth = 0;
+let maxDepth = 0;
+let maxMembers = 0;
+let maxString = 0;
+/** Members and items inside the current event's context, over all levels (LIMITS.maxContextNodes). */
+let contextNodes = 0;
+
+function giveUp(): never {
+  throw GIVE_UP;
+}
+
+function ws(): void {
+  const src = b;
+  let i = p;
+  let c = src[i];
+  while (c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09) c = src[++i];
+  p = i;
+}
+
+function enter(): void {
+  if (++depth > maxDepth) giveUp();
+}
+
+function grow(a: Int32Array, need: number): Int32Array {
+  const bigger = new Int32Array(Math.max(need, 2 * a.length));
+  bigger.set(a);
+  return bigger;
+}
+
+/** A piece of the body: [start, end). */
+function piece(start: number, end: number): void {
+  if (np + 2 > pieces.length) pieces = grow(pieces, np + 2);
+  pieces[np] = start;
+  pieces[np + 1] = end;
+  np += 2;
+}
+
+/** A constant piece. */
+function konst(id: number): void {
+  if (np + 2 > pieces.length) pieces = grow(pieces, np + 2);
+  pieces[np] = ~id;
+  pieces[np + 1] = 0;
+  np += 2;
+}
+
+function pushSpan(key: number, first: number, end: number): void {
+  if (sp + 3 > spans.length) spans = grow(spans, sp + 3);
+  spans[sp] = key;
+  spans[sp + 1] = first;
+  spans[sp + 2] = end;
+  sp += 3;
+}
+
+/**
+ * Reads the string at p (at its opening quote) and returns its length in
+ * UTF-16 code units; p ends after the closing quote. Gives up on an escape, a
+ * control character (invalid raw in JSON) or bytes that are not well-formed
+ * UTF-8 (RFC 3629 section 4, as the strict decoder: no overlong forms, no
+ * surrogates, nothing above U+10FFFF), so the string's bytes are its
+ * canonical form and it is well formed.
+ */
+function scanString(): number {
+  const src = b;
+  let i = p + 1;
+  let units = 0;
+  for (;;) {
+    const c = src[i];
+    if (c === undefined) giveUp();
+    if (c === 0x22) break;
+    if (c < 0x80) {
+      if (c === 0x5c || c < 0x20) giveUp();
+      i++;
+      units++;
+      continue;
+    }
+    const c1 = src[i + 1] ?? 0;
+    if (c >= 0xc2 && c <= 0xdf) {
+      if ((c1 & 0xc0) !== 0x80) giveUp();
+      i += 2;
+      units++;
+    } else if (c >= 0xe0 && c <= 0xef) {
+      const lo = c === 0xe0 ? 0xa0 : 0x80;
+      const hi = c === 0xed ? 0x9f : 0xbf;
+      if (c1 < lo || c1 > hi || ((src[i + 2] ?? 0) & 0xc0) !== 0x80) giveUp();
+      i += 3;
+      units++;
+    } else if (c >= 0xf0 && c <= 0xf4) {
+      const lo = c === 0xf0 ? 0x90 : 0x80;
+      const hi = c === 0xf4 ? 0x8f : 0xbf;
+      if (c1 < lo || c1 > hi || ((src[i + 2] ?? 0) & 0xc0) !== 0x80 || ((src[i + 3] ?? 0) & 0xc0) !== 0x80) giveUp();
+      i += 4;
+      units += 2;
+    } else giveUp();
+  }
+  if (units > maxString) giveUp();
+  p = i + 1;
+  return units;
+}
+
+/** Reads an integer literal at p as a piece; gives up on anything whose canonical form differs from its spelling or that is not a safe integer. */
+function readInteger(): number {
+  const src = b;
+  const start = p;
+  let i = p;
+  const negative = src[i] === 0x2d;
+  if (negative) i++;
+  let c = src[i]!;
+  let v = 0;
+  if (c === 0x30) {
+    // 0 alone; -0 is spelled 0 in canonical form.
+    if (negative) giveUp();
+    c = src[++i]!;
+  } else if (c >= 0x31 && c <= 0x39) {
+    let digits = 0;
+    do {
+      v = v * 10 + (c - 0x30);
+      if (++digits > 16) giveUp();
+      c = src[++i]!;
+    } while (c >= 0x30 && c <= 0x39);
+  } else giveUp();
+  // A fraction, an exponent or another digit after a leading 0: the reference decides.
+  if (c === 0x2e || c === 0x65 || c === 0x45 || (c >= 0x30 && c <= 0x39)) giveUp();
+  // Above 2^53 - 1 the value computed here may be rounded, but it stays above the bound.
+  if (v > Number.MAX_SAFE_INTEGER) giveUp();
+  p = i;
+  piece(start, i);
+  return negative ? -v : v;
+}
+
+function readLiteral(word: Uint8Array): void {
+  for (let i = 0; i < word.length; i++) if (b[p + i] !== word[i]) giveUp();
+  piece(p, p + word.length);
+  p += word.length;
+}
+
+const TRUE = encoder.encode('true');
+const FALSE = encoder.encode('false');
+const NULL = encoder.encode('null');
+
+function readValue(node: RNode): void {
+  switch (node.k) {
+    case STR: {
+      if (b[p] !== 0x22) giveUp();
+      const start = p;
+      const units = scanString();
+      if (units < node.min || units > node.max) giveUp();
+      if (node.check !== undefined && !node.check(decoder.decode(b.subarray(start + 1, p - 1)))) giveUp();
+      piece(start, p);
+      return;
+    }
+    case ENUM: {
+      if (b[p] !== 0x22) giveUp();
+      const start = p;
+      scanString();
+      const len = p - start - 2;
+      let hit = false;
+      for (const v of node.values) {
+        if (v.length !== len) continue;
+        let i = 0;
+        while (i < len && b[start + 1 + i] === v[i]) i++;
+        if (i === len) {
+          hit = true;
+          break;
+        }
+      }
+      if (!hit) giveUp();
+      piece(start, p);
+      return;
+    }
+    case INT: {
+      const v = readInteger();
+      if (v < node.min || v > node.max) giveUp();
+      return;
+    }
+    case BOOL:
+      if (b[p] === 0x74) readLiteral(TRUE);
+      else if (b[p] === 0x66) readLiteral(FALSE);
+      else giveUp();
+      return;
+    case ARR:
+      readArray(node);
+      return;
+    case OBJ:
+      readObject(node);
+      return;
+    case FREE:
+      if (b[p] !== 0x7b) giveUp();
+      readContext();
+      return;
+  }
+}
+
+function readArray(node: RArr): void {
+  if (b[p] !== 0x5b) giveUp();
+  p++;
+  enter();
+  konst(OPEN_ARRAY);
+  ws();
+  if (b[p] === 0x5d) p++;
+  else {
+    let count = 0;
+    for (;;) {
+      if (++count > node.max || count > maxMembers) giveUp();
+      if (count > 1) konst(COMMA);
+      readValue(node.item);
+      ws();
+      const c = b[p];
+      p++;
+      if (c === 0x5d) break;
+      if (c !== 0x2c) giveUp();
+      ws();
+    }
+  }
+  konst(CLOSE_ARRAY);
+  depth--;
+}
+
+/**
+ * Reads the members of a schema object (p after its `{`), leaving each one's
+ * span on the stack: its pieces are a separator (`,` or nothing; none at the
+ * top, where the runs are cut later), `"name":` and the value. Returns
+ * whether they came in canonical order.
+ */
+function readMembers(node: RObj, top: boolean): boolean {
+  let seen = 0;
+  let last = -1;
+  let inOrder = true;
+  let count = 0;
+  ws();
+  if (b[p] === 0x7d) {
+    p++;
+  } else {
+    for (;;) {
+      if (b[p] !== 0x22) giveUp();
+      const keyStart = p + 1;
+      scanString();
+      const keyEnd = p - 1;
+      const at = node.byHash.get(nameHash(b, keyStart, keyEnd));
+      if (at === undefined) giveUp();
+      const field = node.fields[at]!;
+      const name = field.name;
+      if (name.length !== keyEnd - keyStart) giveUp();
+      for (let i = 0; i < name.length; i++) if (b[keyStart + i] !== name[i]) giveUp();
+      if ((seen & (1 << at)) !== 0) giveUp();
+      seen |= 1 << at;
+      if (++count > maxMembers) giveUp();
+      ws();
+      if (b[p] !== 0x3a) giveUp();
+      p++;
+      ws();
+      const first = np;
+      if (!top) konst(count > 1 ? COMMA : EMPTY);
+      konst(field.prefix);
+      readValue(field.node);
+      pushSpan(at, first, np);
+      if (at < last) inOrder = false;
+      last = at;
+      ws();
+      const c = b[p];
+      p++;
+      if (c === 0x7d) break;
+      if (c !== 0x2c) giveUp();
+      ws();
+    }
+  }
+  if ((seen & node.required) !== node.required) giveUp();
+  return inOrder;
+}
+
+function readObject(node: RObj): void {
+  if (b[p] !== 0x7b) giveUp();
+  p++;
+  enter();
+  const base = sp;
+  konst(OPEN_OBJECT);
+  if (!readMembers(node, false)) {
+    for (let i = base; i < sp; i += 3) slots[spans[i]!] = i;
+    const order: number[] = [];
+    for (let m = 0; m < node.fields.length; m++) {
+      if (slots[m]! < 0) continue;
+      order.push(slots[m]!);
+      slots[m] = -1;
+    }
+    reorder(base, order);
+  }
+  sp = base;
+  konst(CLOSE_OBJECT);
+  depth--;
+}
+
+/** Span stack index by member index, for the object being put in order (-1: absent). */
+const slots = new Int32Array(32).fill(-1);
+
+/**
+ * Rewrites the pieces of the members whose spans are on the stack from
+ * `base` (the last pieces written) in `order` (span stack indices), with a
+ * comma before every member but the first.
+ */
+function reorder(base: number, order: readonly number[]): void {
+  const from = spans[base + 1]!;
+  const n = np - from;
+  if (spare.length < n) spare = new Int32Array(Math.max(n, 2 * spare.length));
+  spare.set(pieces.subarray(from, np));
+  let q = from;
+  for (let k = 0; k < order.length; k++) {
+    const i = order[k]!;
+    const s = spans[i + 1]! - from;
+    const e = spans[i + 2]! - from;
+    pieces[q] = ~(k === 0 ? EMPTY : COMMA);
+    pieces[q + 1] = 0;
+    for (let j = s + 2; j < e; j++) pieces[q + j - s] = spare[j]!;
+    q += e - s;
+  }
+}
+
+/**
+ * Compares two context members by name, given their span stack indices: a
+ * member's second piece is its name, quoted, from the body; names are ASCII
+ * (checked when read), so byte order is UTF-16 code unit order (RFC 8785
+ * section 3.2.3). Equal names: a duplicate, which the reference refuses.
+ */
+function compareNames(x: number, y: number): number {
+  const src = b;
+  let i = pieces[spans[x + 1]! + 2]! + 1;
+  let j = pieces[spans[y + 1]! + 2]! + 1;
+  for (;;) {
+    const c = src[i]!;
+    const d = src[j]!;
+    if (c === 0x22 || d === 0x22) {
+      if (c === d) giveUp();
+      return c === 0x22 ? -1 : 1;
+    }
+    if (c !== d) return c - d;
+    i++;
+    j++;
+  }
+}
+
+/** `context`: any JSON object, within LIMITS, into canonical form (p at its `{`). */
+function readContext(): void {
+  const first = np;
+  contextNodes = 0;
+  readFree(1);
+  let size = 0;
+  for (let k = first; k < np; k += 2) {
+    const s = pieces[k]!;
+    size += s >= 0 ? pieces[k + 1]! - s : CONSTANTS[~s]!.length;
+  }
+  if (size > LIMITS.maxContextBytes) giveUp();
+}
+
+/** A value inside context at context depth `level` (the context object is 1; checkContext counts the same way). */
+function readFree(level: number): void {
+  if (level > LIMITS.maxContextDepth) giveUp();
+  const c = b[p];
+  if (c === 0x22) {
+    const start = p;
+    scanString();
+    piece(start, p);
+  } else if (c === 0x7b) {
+    p++;
+    enter();
+    const base = sp;
+    konst(OPEN_OBJECT);
+    let count = 0;
+    let inOrder = true;
+    ws();
+    if (b[p] === 0x7d) p++;
+    else {
+      for (;;) {
+        if (b[p] !== 0x22) giveUp();
+        const keyStart = p;
+        scanString();
+        // Names beyond ASCII would need UTF-16 order (RFC 8785 section 3.2.3): the reference sorts those.
+        for (let i = keyStart + 1; i < p - 1; i++) if (b[i]! >= 0x80) giveUp();
+        if (++count > maxMembers || ++contextNodes > LIMITS.maxContextNodes) giveUp();
+        const first = np;
+        konst(count > 1 ? COMMA : EMPTY);
+        piece(keyStart, p);
+        ws();
+        if (b[p] !== 0x3a) giveUp();
+        p++;
+        konst(COLON);
+        ws();
+        readFree(level + 1);
+        pushSpan(0, first, np);
+        if (count > 1 && compareNames(sp - 6, sp - 3) > 0) inOrder = false;
+        ws();
+        const d = b[p];
+        p++;
+        if (d === 0x7d) break;
+        if (d !== 0x2c) giveUp();
+        ws();
+      }
+    }
+    if (!inOrder) {
+      const order: number[] = [];
+      for (let i = base; i < sp; i += 3) order.push(i);
+      order.sort(compareNames);
+      reorder(base, order);
+    }
+    sp = base;
+    konst(CLOSE_OBJECT);
+    depth--;
+  } else if (c === 0x5b) {
+    p++;
+    enter();
+    konst(OPEN_ARRAY);
+    ws();
+    if (b[p] === 0x5d) p++;
+    else {
+      let count = 0;
+      for (;;) {
+        if (++count > maxMembers || ++contextNodes > LIMITS.maxContextNodes) giveUp();
+        if (count > 1) konst(COMMA);
+        readFree(level + 1);
+        ws();
+        const d = b[p];
+        p++;
+        if (d === 0x5d) break;
+        if (d !== 0x2c) giveUp();
+        ws();
+      }
+    }
+    konst(CLOSE_ARRAY);
+    depth--;
+  } else if (c === 0x2d || (c !== undefined && c >= 0x30 && c <= 0x39)) readInteger();
+  else if (c === 0x74) readLiteral(TRUE);
+  else if (c === 0x66) readLiteral(FALSE);
+  else if (c === 0x6e) readLiteral(NULL);
+  else giveUp();
+}
+
+// --- events ------------------------------------------------------------------
+
+/** Output: the runs of the events read so far, to `o`. */
+let out: Uint8Array = new Uint8Array(0);
+let o = 0;
+let ids: string[] = [];
+let ends = new Uint32Array(0);
+let events = 0;
+let maxEvents = 0;
+
+/** First and end piece of each top-level member, by canonical index (-1: absent). */
+const memberPieces = new Int32Array(2 * EVENT.fields.length);
+
+/** Copies pieces [from, to) to the output. */
+function gather(from: number, to: number): void {
+  const src = b;
+  const dst = out;
+  let q = o;
+  for (let k = from; k < to; k += 2) {
+    const s = pieces[k]!;
+    if (s >= 0) {
+      const e = pieces[k + 1]!;
+      // Short pieces byte by byte: a subarray and TypedArray#set cost more to make and call than they copy.
+      if (e - s < 48) for (let i = s; i < e; i++) dst[q++] = src[i]!;
+      else {
+        dst.set(src.subarray(s, e), q);
+        q += e - s;
+      }
+    } else {
+      const c = CONSTANTS[~s]!;
+      for (let i = 0; i < c.length; i++) dst[q++] = c[i]!;
+    }
+  }
+  o = q;
+}
+
+/** The text of a top-level string member, from its pieces: `"name":` then the quoted value. */
+function memberString(at: number): string {
+  const k = memberPieces[2 * at]! + 2;
+  return decoder.decode(b.subarray(pieces[k]! + 1, pieces[k + 1]! - 1));
+}
+
+/** Reads one event object (p at its `{`) and appends its runs to the output. */
+function readEvent(): void {
+  if (b[p] !== 0x7b) giveUp();
+  if (++events > maxEvents) giveUp();
+  p++;
+  enter();
+  np = 0;
+  sp = 0;
+  // The members are read in the body's order, then gathered into runs in canonical order.
+  readMembers(EVENT, true);
+  memberPieces.fill(-1);
+  for (let i = 0; i < sp; i += 3) {
+    memberPieces[2 * spans[i]!] = spans[i + 1]!;
+    memberPieces[2 * spans[i]! + 1] = spans[i + 2]!;
+  }
+  sp = 0;
+  if (memberString(ACTION_AT).startsWith(SYSTEM_ACTION_PREFIX)) giveUp();
+  const e = events - 1;
+  if (ends.length < (e + 1) * EVENT_RUN_COUNT) {
+    const bigger = new Uint32Array(2 * ends.length + EVENT_RUN_COUNT);
+    bigger.set(ends);
+    ends = bigger;
+  }
+  const start = o;
+  let nonEmpty = 0;
+  for (let r = 0; r < RUNS.length; r++) {
+    const [lo, hi] = RUNS[r]!;
+    const runStart = o;
+    for (let m = lo; m < hi; m++) {
+      const first = memberPieces[2 * m]!;
+      if (first < 0) continue;
+      if (o > runStart) out[o++] = 0x2c;
+      gather(first, memberPieces[2 * m + 1]!);
+    }
+    ends[e * EVENT_RUN_COUNT + r] = o;
+    if (o > runStart) nonEmpty++;
+  }
+  // Braces, the runs, and a comma between runs: the event's canonical size (record.ts, LIMITS.maxEventBytes).
+  if (o - start + 2 + Math.max(0, nonEmpty - 1) > LIMITS.maxEventBytes) giveUp();
+  ids.push(memberString(ID_AT));
+  depth--;
+}
+
+/**
+ * Reads a POST /v1/events body (`json`: one event or an array of them;
+ * `ndjson`: one event per line) into its events' canonical runs, or returns
+ * undefined: for any body the reference path refuses, and for any it cannot
+ * vouch for (escapes in strings, numbers that are not plain integers, names
+ * beyond ASCII in context, ...). When it returns a result, the reference
+ * path accepts the body and gives exactly the same result.
+ */
+export function readEvents(bytes: Uint8Array, kind: 'json' | 'ndjson', limits: ReadLimits): PreparedEvents | undefined {
+  const maxBytes = limits.maxBytes ?? DEFAULT_JSON_LIMITS.maxBytes;
+  if (!(bytes.length <= maxBytes)) return undefined;
+  // A plain view: Buffer's own subarray is several times slower to call.
+  b = new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.length);
+  p = 0;
+  // Canonical output is never longer than the input: every byte written is one read.
+  out = new Uint8Array(bytes.length);
+  o = 0;
+  depth = 0;
+  maxDepth = limits.maxDepth ?? DEFAULT_JSON_LIMITS.maxDepth;
+  maxMembers = limits.maxMembers ?? DEFAULT_JSON_LIMITS.maxMembers;
+  maxString = limits.maxStringLength ?? DEFAULT_JSON_LIMITS.maxStringLength;
+  maxEvents = limits.maxBatchEvents;
+  ids = [];
+  ends = new Uint32Array(EVENT_RUN_COUNT * Math.min(1024, Math.max(1, maxEvents)));
+  events = 0;
+  try {
+    if (kind === 'json') readJsonBody();
+    else readNdjsonBody();
+    if (events === 0) return undefined;
+    if (o > out.length) throw new Error('event-reader: the output outgrew the input');
+    return { ids, data: out.subarray(0, o), ends: ends.subarray(0, events * EVENT_RUN_COUNT) };
+  } catch (e) {
+    if (e === GIVE_UP) return undefined;
+    throw e;
+  } finally {
+    // Nothing of the body or the output stays reachable from here.
+    b = new Uint8Array(0);
+    out = b;
+    ids = [];
+  }
+}
+
+function readJsonBody(): void {
+  ws();
+  if (b[p] === 0x5b) {
+    p++;
+    enter();
+    ws();
+    for (;;) {
+      if (events >= maxMembers) giveUp();
+      readEvent();
+      ws();
+      const c = b[p];
+      p++;
+      if (c === 0x5d) break;
+      if (c !== 0x2c) giveUp();
+      ws();
+    }
+    depth--;
+  } else readEvent();
+  ws();
+  if (p !== b.length) giveUp();
+}
+
+function readNdjsonBody(): void {
+  const body = b;
+  const n = body.length;
+  let at = 0;
+  while (at < n) {
+    let end = body.indexOf(0x0a, at);
+    if (end === -1) end = n;
+    let stop = end;
+    if (stop > at && body[stop - 1] === 0x0d) stop--;
+    if (stop > at) {
+      // One line is one JSON text, read alone as the reference parses it: the
+      // line is the whole input meanwhile (whitespace must not run past it).
+      b = body.subarray(at, stop);
+      p = 0;
+      ws();
+      readEvent();
+      ws();
+      if (p !== b.length) giveUp();
+    }
+    at = end + 1;
+  }
+  b = body;
+}
+
+// --- packing -------------------------------------------------------------------
+
+/** The same form from canonical parts (the reference path's result). */
+export function preparedFromParts(parts: readonly EventParts[]): PreparedEvents {
+  let chars = 0;
+  for (const e of parts) for (const r of e.runs) chars += r.length;
+  // A UTF-16 unit is at most 3 bytes of UTF-8.
+  const data = new Uint8Array(3 * chars);
+  const ends = new Uint32Array(parts.length * EVENT_RUN_COUNT);
+  let at = 0;
+  let k = 0;
+  for (const e of parts) {
+    if (e.runs.length !== EVENT_RUN_COUNT) throw new Error(`event parts hold ${e.runs.length} runs, not ${EVENT_RUN_COUNT}`);
+    for (const r of e.runs) {
+      at += encoder.encodeInto(r, data.subarray(at)).written;
+      ends[k++] = at;
+    }
+  }
+  return { ids: parts.map((e) => e.id), data: data.subarray(0, at), ends };
+}
+
+/** Event i as canonical parts (strings): for the rare paths that compare events, such as an id sent again. */
+export function preparedEvent(prepared: PreparedEvents, i: number): EventParts {
+  const runs: string[] = [];
+  for (let r = 0; r < EVENT_RUN_COUNT; r++) {
+    const k = i * EVENT_RUN_COUNT + r;
+    runs.push(decoder.decode(prepared.data.subarray(k === 0 ? 0 : prepared.ends[k - 1]!, prepared.ends[k]!)));
+  }
+  return { id: prepared.ids[i]!, runs };
+}
