@@ -80,8 +80,9 @@ interface RObj {
   readonly k: typeof OBJ;
   /** The members in canonical order. */
   readonly fields: readonly RField[];
-  /** Member index by the hash of its name's bytes. */
-  readonly byHash: ReadonlyMap<number, number>;
+  /** Member index + 1 by the low bits of the hash of its name's bytes (0: none); each name's slot is its own. */
+  readonly byHash: Int8Array;
+  readonly hashMask: number;
   readonly required: number;
 }
 interface RField {
@@ -139,17 +140,18 @@ function compileObject(fields: Readonly<Record<string, Field>>): RObj {
   // Canonical order: UTF-16 code units (RFC 8785 section 3.2.3); schema names are ASCII.
   const names = Object.keys(fields).sort();
   if (names.length > 31) throw new Error('event-reader: an object of more than 31 members does not fit the presence mask');
-  const byHash = new Map<number, number>();
+  const hashes = names.map((name) => nameHash(encoder.encode(name), 0, name.length));
+  // The smallest table in which the names' hashes do not collide: a lookup is one load and a compare.
+  let mask = 15;
+  while (new Set(hashes.map((h) => h & mask)).size < names.length) mask = 2 * mask + 1;
+  const byHash = new Int8Array(mask + 1);
   let required = 0;
   const out = names.map((name, i) => {
-    const bytes = encoder.encode(name);
-    const h = nameHash(bytes, 0, bytes.length);
-    if (byHash.has(h)) throw new Error(`event-reader: member names ${name} and ${names[byHash.get(h)!]} share a hash`);
-    byHash.set(h, i);
+    byHash[hashes[i]! & mask] = i + 1;
     if (fields[name]!.required === true) required |= 1 << i;
-    return { name: bytes, prefix: constant(`${JSON.stringify(name)}:`), node: compileNode(fields[name]!.schema) };
+    return { name: encoder.encode(name), prefix: constant(`${JSON.stringify(name)}:`), node: compileNode(fields[name]!.schema) };
   });
-  return { k: OBJ, fields: out, byHash, required };
+  return { k: OBJ, fields: out, byHash, hashMask: mask, required };
 }
 
 const EVENT = compileObject(EVENT_FIELDS);
@@ -159,6 +161,11 @@ if (EVENT_RUN_LAYOUT.names.join() !== EVENT.fields.map((f) => decoder.decode(f.n
 }
 const ID_AT = EVENT_RUN_LAYOUT.names.indexOf('id');
 const ACTION_AT = EVENT_RUN_LAYOUT.names.indexOf('action');
+for (const at of [ID_AT, ACTION_AT]) {
+  const node = EVENT.fields[at]?.node;
+  // readMembers takes their text from the format check that reads it.
+  if (node?.k !== STR || node.check === undefined) throw new Error('event-reader: the event id and action must be strings with a format check');
+}
 
 // --- reading -----------------------------------------------------------------
 
@@ -187,6 +194,11 @@ let maxMembers = 0;
 let maxString = 0;
 /** Members and items inside the current event's context, over all levels (LIMITS.maxContextNodes). */
 let contextNodes = 0;
+/** The last string a format check read (the event's id and action are taken from it). */
+let checked = '';
+/** The event's id and action, as read. */
+let eventId = '';
+let eventAction = '';
 
 function giveUp(): never {
   throw GIVE_UP;
@@ -327,7 +339,10 @@ function readValue(node: RNode): void {
       const start = p;
       const units = scanString();
       if (units < node.min || units > node.max) giveUp();
-      if (node.check !== undefined && !node.check(decoder.decode(b.subarray(start + 1, p - 1)))) giveUp();
+      if (node.check !== undefined) {
+        checked = decoder.decode(b.subarray(start + 1, p - 1));
+        if (!node.check(checked)) giveUp();
+      }
       piece(start, p);
       return;
     }
@@ -415,15 +430,25 @@ function readMembers(node: RObj, top: boolean): boolean {
   } else {
     for (;;) {
       if (b[p] !== 0x22) giveUp();
+      // A schema name is short ASCII: anything else in a name cannot match one, so no UTF-8 or length checks here.
+      const src = b;
       const keyStart = p + 1;
-      scanString();
-      const keyEnd = p - 1;
-      const at = node.byHash.get(nameHash(b, keyStart, keyEnd));
-      if (at === undefined) giveUp();
+      let keyEnd = keyStart;
+      let h = 0;
+      for (;;) {
+        const c = src[keyEnd];
+        if (c === 0x22) break;
+        if (c === undefined || c < 0x20 || c === 0x5c || c >= 0x80) giveUp();
+        h = (Math.imul(h, 31) + c) | 0;
+        keyEnd++;
+      }
+      p = keyEnd + 1;
+      const at = node.byHash[h & node.hashMask]! - 1;
+      if (at < 0) giveUp();
       const field = node.fields[at]!;
       const name = field.name;
       if (name.length !== keyEnd - keyStart) giveUp();
-      for (let i = 0; i < name.length; i++) if (b[keyStart + i] !== name[i]) giveUp();
+      for (let i = 0; i < name.length; i++) if (src[keyStart + i] !== name[i]) giveUp();
       if ((seen & (1 << at)) !== 0) giveUp();
       seen |= 1 << at;
       if (++count > maxMembers) giveUp();
@@ -435,6 +460,11 @@ function readMembers(node: RObj, top: boolean): boolean {
       if (!top) konst(count > 1 ? COMMA : EMPTY);
       konst(field.prefix);
       readValue(field.node);
+      if (top) {
+        // Both have a format check, so `checked` is their text.
+        if (at === ID_AT) eventId = checked;
+        else if (at === ACTION_AT) eventAction = checked;
+      }
       pushSpan(at, first, np);
       if (at < last) inOrder = false;
       last = at;
@@ -457,14 +487,16 @@ function readObject(node: RObj): void {
   const base = sp;
   konst(OPEN_OBJECT);
   if (!readMembers(node, false)) {
+    // Placed by member index, not sorted: a span's key is its member's canonical index.
+    const order = orderScratch;
+    let n = 0;
     for (let i = base; i < sp; i += 3) slots[spans[i]!] = i;
-    const order: number[] = [];
     for (let m = 0; m < node.fields.length; m++) {
       if (slots[m]! < 0) continue;
-      order.push(slots[m]!);
+      order[n++] = slots[m]!;
       slots[m] = -1;
     }
-    reorder(base, order);
+    reorder(base, order, n);
   }
   sp = base;
   konst(CLOSE_OBJECT);
@@ -473,19 +505,20 @@ function readObject(node: RObj): void {
 
 /** Span stack index by member index, for the object being put in order (-1: absent). */
 const slots = new Int32Array(32).fill(-1);
+const orderScratch = new Int32Array(32);
 
 /**
  * Rewrites the pieces of the members whose spans are on the stack from
  * `base` (the last pieces written) in `order` (span stack indices), with a
  * comma before every member but the first.
  */
-function reorder(base: number, order: readonly number[]): void {
+function reorder(base: number, order: ArrayLike<number>, count: number): void {
   const from = spans[base + 1]!;
   const n = np - from;
   if (spare.length < n) spare = new Int32Array(Math.max(n, 2 * spare.length));
   spare.set(pieces.subarray(from, np));
   let q = from;
-  for (let k = 0; k < order.length; k++) {
+  for (let k = 0; k < count; k++) {
     const i = order[k]!;
     const s = spans[i + 1]! - from;
     const e = spans[i + 2]! - from;
@@ -580,7 +613,7 @@ function readFree(level: number): void {
       const order: number[] = [];
       for (let i = base; i < sp; i += 3) order.push(i);
       order.sort(compareNames);
-      reorder(base, order);
+      reorder(base, order, order.length);
     }
     sp = base;
     konst(CLOSE_OBJECT);
@@ -650,12 +683,6 @@ function gather(from: number, to: number): void {
   o = q;
 }
 
-/** The text of a top-level string member, from its pieces: `"name":` then the quoted value. */
-function memberString(at: number): string {
-  const k = memberPieces[2 * at]! + 2;
-  return decoder.decode(b.subarray(pieces[k]! + 1, pieces[k + 1]! - 1));
-}
-
 /** Reads one event object (p at its `{`) and appends its runs to the output. */
 function readEvent(): void {
   if (b[p] !== 0x7b) giveUp();
@@ -672,7 +699,7 @@ function readEvent(): void {
     memberPieces[2 * spans[i]! + 1] = spans[i + 2]!;
   }
   sp = 0;
-  if (memberString(ACTION_AT).startsWith(SYSTEM_ACTION_PREFIX)) giveUp();
+  if (eventAction.startsWith(SYSTEM_ACTION_PREFIX)) giveUp();
   const e = events - 1;
   if (ends.length < (e + 1) * EVENT_RUN_COUNT) {
     const bigger = new Uint32Array(2 * ends.length + EVENT_RUN_COUNT);
@@ -695,7 +722,7 @@ function readEvent(): void {
   }
   // Braces, the runs, and a comma between runs: the event's canonical size (record.ts, LIMITS.maxEventBytes).
   if (o - start + 2 + Math.max(0, nonEmpty - 1) > LIMITS.maxEventBytes) giveUp();
-  ids.push(memberString(ID_AT));
+  ids.push(eventId);
   depth--;
 }
 
