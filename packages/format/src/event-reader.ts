@@ -107,9 +107,6 @@ const EMPTY = constant('');
 const COMMA = constant(',');
 const OPEN_OBJECT = constant('{');
 const CLOSE_OBJECT = constant('}');
-const OPEN_ARRAY = constant('[');
-const CLOSE_ARRAY = constant(']');
-const COLON = constant(':');
 
 function nameHash(bytes: Uint8Array, from: number, to: number): number {
   let h = 0;
@@ -183,6 +180,8 @@ let p = 0;
 // copied once, from the body, when the event's runs are gathered.
 let pieces: Int32Array = new Int32Array(2 * 1024);
 let np = 0;
+/** The first piece of the member being read: pieces before it are not extended. */
+let floor = 0;
 /** A copy of the pieces of an object being put in order. */
 let spare: Int32Array = new Int32Array(2 * 1024);
 /** Member spans of the objects open, three numbers each: member index (or 0 in context), first and end piece number. */
@@ -222,8 +221,17 @@ function grow(a: Int32Array, need: number): Int32Array {
   return bigger;
 }
 
-/** A piece of the body: [start, end). */
+/**
+ * A piece of the body: [start, end). One that continues the piece before it
+ * in the body extends it (never below `floor`, where a member starts that may
+ * move): compact JSON then gathers a member such as `"name":"value"`, or a
+ * whole array of scalars, in one copy.
+ */
 function piece(start: number, end: number): void {
+  if (np > floor && pieces[np - 1] === start && pieces[np - 2]! >= 0) {
+    pieces[np - 1] = end;
+    return;
+  }
   if (np + 2 > pieces.length) pieces = grow(pieces, np + 2);
   pieces[np] = start;
   pieces[np + 1] = end;
@@ -390,26 +398,24 @@ function readValue(node: RNode): void {
 
 function readArray(node: RArr): void {
   if (b[p] !== 0x5b) giveUp();
-  p++;
+  // Brackets and commas are pieces of the body too: a compact array of scalars is one piece.
+  piece(p, ++p);
   enter();
-  konst(OPEN_ARRAY);
   ws();
-  if (b[p] === 0x5d) p++;
+  if (b[p] === 0x5d) piece(p, ++p);
   else {
     let count = 0;
     for (;;) {
       if (++count > node.max || count > maxMembers) giveUp();
-      if (count > 1) konst(COMMA);
       readValue(node.item);
       ws();
       const c = b[p];
-      p++;
+      if (c !== 0x5d && c !== 0x2c) giveUp();
+      piece(p, ++p);
       if (c === 0x5d) break;
-      if (c !== 0x2c) giveUp();
       ws();
     }
   }
-  konst(CLOSE_ARRAY);
   depth--;
 }
 
@@ -452,13 +458,19 @@ function readMembers(node: RObj, top: boolean): boolean {
       if ((seen & (1 << at)) !== 0) giveUp();
       seen |= 1 << at;
       if (++count > maxMembers) giveUp();
-      ws();
-      if (b[p] !== 0x3a) giveUp();
-      p++;
-      ws();
       const first = np;
       if (!top) konst(count > 1 ? COMMA : EMPTY);
-      konst(field.prefix);
+      floor = np;
+      if (src[p] === 0x3a) {
+        // `"name":` as written is its canonical form.
+        piece(keyStart - 1, ++p);
+      } else {
+        ws();
+        if (b[p] !== 0x3a) giveUp();
+        p++;
+        konst(field.prefix);
+      }
+      ws();
       readValue(field.node);
       if (top) {
         // Both have a format check, so `checked` is their text.
@@ -516,7 +528,8 @@ function reorder(base: number, order: ArrayLike<number>, count: number): void {
   const from = spans[base + 1]!;
   const n = np - from;
   if (spare.length < n) spare = new Int32Array(Math.max(n, 2 * spare.length));
-  spare.set(pieces.subarray(from, np));
+  // A loop, not TypedArray#set: objects are a few dozen numbers, less than a subarray costs to make.
+  for (let j = 0; j < n; j++) spare[j] = pieces[from + j]!;
   let q = from;
   for (let k = 0; k < count; k++) {
     const i = order[k]!;
@@ -592,11 +605,11 @@ function readFree(level: number): void {
         if (++count > maxMembers || ++contextNodes > LIMITS.maxContextNodes) giveUp();
         const first = np;
         konst(count > 1 ? COMMA : EMPTY);
+        floor = np;
         piece(keyStart, p);
         ws();
         if (b[p] !== 0x3a) giveUp();
-        p++;
-        konst(COLON);
+        piece(p, ++p);
         ws();
         readFree(level + 1);
         pushSpan(0, first, np);
@@ -619,26 +632,23 @@ function readFree(level: number): void {
     konst(CLOSE_OBJECT);
     depth--;
   } else if (c === 0x5b) {
-    p++;
+    piece(p, ++p);
     enter();
-    konst(OPEN_ARRAY);
     ws();
-    if (b[p] === 0x5d) p++;
+    if (b[p] === 0x5d) piece(p, ++p);
     else {
       let count = 0;
       for (;;) {
         if (++count > maxMembers || ++contextNodes > LIMITS.maxContextNodes) giveUp();
-        if (count > 1) konst(COMMA);
         readFree(level + 1);
         ws();
         const d = b[p];
-        p++;
+        if (d !== 0x5d && d !== 0x2c) giveUp();
+        piece(p, ++p);
         if (d === 0x5d) break;
-        if (d !== 0x2c) giveUp();
         ws();
       }
     }
-    konst(CLOSE_ARRAY);
     depth--;
   } else if (c === 0x2d || (c !== undefined && c >= 0x30 && c <= 0x39)) readInteger();
   else if (c === 0x74) readLiteral(TRUE);
