@@ -4,7 +4,8 @@
 //
 //   npx tsc -b && node bench/dist/jcs.js
 import { createRequire } from 'node:module';
-import { canonicalize, parseJson } from '@trailseal/format';
+import { canonicalEventParts, canonicalize, parseJson, parseJsonBytes, preparedFromParts, readEvents, validateEvent, type PreparedEvents } from '@trailseal/format';
+import { richEvent } from '../test-support/events.js';
 import { compare, isMain, printTable, type BenchResult } from './measure.js';
 
 // The package is CommonJS with `module.exports = serialize`, while its typings
@@ -81,14 +82,35 @@ function megabyteArray(): string {
   return `[${parts.join(',')}]`;
 }
 
+const BODY_LIMITS = { maxBytes: 16 * 1024 * 1024, maxMembers: 10_000, maxBatchEvents: 10_000 };
+
+/** What POST /v1/events does without the one-pass reader: strict parse, validation of every event, canonical parts, packed. */
+function referencePath(body: Uint8Array): PreparedEvents {
+  const v = parseJsonBytes(body, BODY_LIMITS);
+  const events = Array.isArray(v) ? v : [v];
+  for (const e of events) if (validateEvent(e).length > 0) throw new Error('bench: an invalid event');
+  return preparedFromParts(events.map(canonicalEventParts));
+}
+
+function readOrThrow(body: Uint8Array): PreparedEvents {
+  const r = readEvents(body, 'json', BODY_LIMITS);
+  if (r === undefined) throw new Error('bench: the event reader fell back on a plain body');
+  return r;
+}
+
 export function benchJcs(): BenchResult[] {
   const event = sampleEvent();
   const eventJson = canonicalize(event);
   const big = megabyteArray();
+  // Ingest bodies as producers send them: members in their own order, not canonical.
+  const one = new TextEncoder().encode(JSON.stringify(richEvent(1)));
+  const batch = new TextEncoder().encode(JSON.stringify(Array.from({ length: 1000 }, (_, i) => richEvent(i))));
   return [
     compare('canonicalize (1 KiB event)', () => canonicalize(event), 'canonicalize npm', () => npmCanonicalize(event)),
     compare('parseJson (1 KiB event)', () => parseJson(eventJson), 'JSON.parse', () => JSON.parse(eventJson)),
     compare('parseJson (1 MiB array)', () => parseJson(big), 'JSON.parse', () => JSON.parse(big)),
+    compare('readEvents (one event, 1.2 KiB body)', () => readOrThrow(one), 'parse + validate + canonical parts', () => referencePath(one)),
+    compare(`readEvents (1000 events, ${Math.round(batch.length / 1024)} KiB body)`, () => readOrThrow(batch), 'parse + validate + canonical parts', () => referencePath(batch)),
   ];
 }
 

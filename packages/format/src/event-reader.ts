@@ -759,7 +759,8 @@ export function readEvents(bytes: Uint8Array, kind: 'json' | 'ndjson', limits: R
   maxString = limits.maxStringLength ?? DEFAULT_JSON_LIMITS.maxStringLength;
   maxEvents = limits.maxBatchEvents;
   ids = [];
-  ends = new Uint32Array(EVENT_RUN_COUNT * Math.min(1024, Math.max(1, maxEvents)));
+  // Room for an event per 512 bytes (a rich event is 1.2 KiB); it grows if need be.
+  ends = new Uint32Array(EVENT_RUN_COUNT * Math.max(1, Math.min(maxEvents, 1 + (bytes.length >> 9))));
   events = 0;
   try {
     if (kind === 'json') readJsonBody();

@@ -5,9 +5,10 @@
 // the reference's. The reader may decline what it cannot vouch for (escapes,
 // non-integer numbers), but a reader that declines plain bodies is no fast
 // path, so plain bodies must get a result too.
+import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_JSON_LIMITS, EVENT_RUN_COUNT, TrailsealError, canonicalEventParts, canonicalize, parseJsonBytes, preparedEvent, preparedFromParts, readEvents, validateEvent } from '@trailseal/format';
+import { DEFAULT_JSON_LIMITS, EVENT_RUN_COUNT, LOG_FIELDS, SYSTEM_ACTION_PREFIX, joinEventParts, TrailsealError, canonicalEventParts, canonicalize, parseJsonBytes, preparedEvent, preparedFromParts, readEvents, validateEvent } from '@trailseal/format';
 import type { EventV1, PreparedEvents, ReadLimits } from '@trailseal/format';
 import { validEvent } from '../../../test-support/arbitraries.js';
 import { richEvent } from '../../../test-support/events.js';
@@ -398,5 +399,39 @@ describe('readEvents canonicalizes context as RFC 8785 does', () => {
   ])('gives the reference result or none for a context with %s', (_reason, text) => {
     const { want } = agree(withContext(text));
     expect(want).toBeDefined();
+  });
+});
+
+describe('readEvents on the published vectors', () => {
+  const vectors = (name: string): unknown => JSON.parse(readFileSync(new URL(`../../../docs/spec/vectors/${name}`, import.meta.url), 'utf8'));
+
+  it('gives no result for any event of events-invalid.json', () => {
+    const { cases } = vectors('events-invalid.json') as { cases: { name: string; event: unknown }[] };
+    expect(cases.length).toBeGreaterThan(10);
+    // One NDJSON line is exactly one event (a JSON array body would be a batch of its items).
+    for (const c of cases) {
+      const bytes = enc.encode(js(c.event));
+      expect(reference(bytes, 'ndjson', READ_LIMITS), c.name).toBeUndefined();
+      expect(readEvents(bytes, 'ndjson', READ_LIMITS), c.name).toBeUndefined();
+    }
+  });
+
+  it('reads the producer event of every record of records.json (or declines names beyond ASCII) to exactly the event inside the record bytes', () => {
+    const { records } = vectors('records.json') as { records: { record: string }[] };
+    const logFields = new Set<string>(LOG_FIELDS);
+    let read = 0;
+    for (const r of records) {
+      const record = JSON.parse(r.record) as Json;
+      if (String(record['action']).startsWith(SYSTEM_ACTION_PREFIX)) continue;
+      const event = Object.fromEntries(Object.entries(record).filter(([k]) => !logFields.has(k)));
+      const { got, want } = agree(enc.encode(js(event)));
+      expect(want).toBeDefined();
+      // The runs join to the event as canonicalize spells it, the event the record's bytes hold.
+      expect(joinEventParts(preparedEvent(want!, 0))).toBe(canonicalize(event));
+      // The reader may decline member names beyond ASCII (one vector has them), nothing else here.
+      if (got !== undefined) read++;
+      else expect(mayDecline(event), js(event)).toBe(true);
+    }
+    expect(read).toBeGreaterThan(5);
   });
 });
