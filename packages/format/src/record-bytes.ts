@@ -2,7 +2,7 @@
 // (docs/spec/keys-and-mac.md): `mac` sorts between `log` and `mac_key_id`, so
 // the canonical JSON splits into `head` (from `{` to the member before `mac`)
 // and `tail` (from the member after `mac` to `}`). No imports: the crypto
-// providers use these too.
+// providers use MAC_MEMBER_BYTES too.
 
 /** The MAC input: the record's canonical JSON without `mac`. */
 export function joinMacInput(parts: { head: string; tail: string }): string {

@@ -164,9 +164,10 @@ export function canonicalEvent(event: EventV1): string {
 }
 
 /**
- * Appends the pieces of the record's slots [from, to) to `out`: the event's
- * runs as `run(k)` gives them (text or bytes; empty when the event has no
- * member there) and the log's members as text, with the commas between.
+ * The record's slots [from, to) as pieces to concatenate, after `open` and
+ * before `close`: the event's runs as `run(k)` gives them (text or bytes;
+ * empty when the event has no member there) and the log's members as text,
+ * with the commas between.
  */
 function slotPieces(run: (k: number) => Bytes, log: Readonly<Record<string, unknown>>, from: number, to: number, open: string, close: string): Bytes[] {
   const out: Bytes[] = [];
