@@ -384,7 +384,7 @@ function readValue(node: RNode): void {
       else giveUp();
       return;
     case ARR:
-      readArray(node);
+      readArray(node.max, node.item, 0);
       return;
     case OBJ:
       readObject(node);
@@ -396,7 +396,12 @@ function readValue(node: RNode): void {
   }
 }
 
-function readArray(node: RArr): void {
+/**
+ * Reads an array (p at its `[`) as pieces of the body: at most `max` items,
+ * each read by readValue(item) or, inside context (no item schema), by
+ * readFree at the next level, counted against LIMITS.maxContextNodes.
+ */
+function readArray(max: number, item: RNode | undefined, level: number): void {
   if (b[p] !== 0x5b) giveUp();
   // Brackets and commas are pieces of the body too: a compact array of scalars is one piece.
   piece(p, ++p);
@@ -406,8 +411,12 @@ function readArray(node: RArr): void {
   else {
     let count = 0;
     for (;;) {
-      if (++count > node.max || count > maxMembers) giveUp();
-      readValue(node.item);
+      if (++count > max || count > maxMembers) giveUp();
+      if (item !== undefined) readValue(item);
+      else {
+        if (++contextNodes > LIMITS.maxContextNodes) giveUp();
+        readFree(level + 1);
+      }
       ws();
       const c = b[p];
       if (c !== 0x5d && c !== 0x2c) giveUp();
@@ -631,26 +640,8 @@ function readFree(level: number): void {
     sp = base;
     konst(CLOSE_OBJECT);
     depth--;
-  } else if (c === 0x5b) {
-    piece(p, ++p);
-    enter();
-    ws();
-    if (b[p] === 0x5d) piece(p, ++p);
-    else {
-      let count = 0;
-      for (;;) {
-        if (++count > maxMembers || ++contextNodes > LIMITS.maxContextNodes) giveUp();
-        readFree(level + 1);
-        ws();
-        const d = b[p];
-        if (d !== 0x5d && d !== 0x2c) giveUp();
-        piece(p, ++p);
-        if (d === 0x5d) break;
-        ws();
-      }
-    }
-    depth--;
-  } else if (c === 0x2d || (c !== undefined && c >= 0x30 && c <= 0x39)) readInteger();
+  } else if (c === 0x5b) readArray(Infinity, undefined, level);
+  else if (c === 0x2d || (c !== undefined && c >= 0x30 && c <= 0x39)) readInteger();
   else if (c === 0x74) readLiteral(TRUE);
   else if (c === 0x66) readLiteral(FALSE);
   else if (c === 0x6e) readLiteral(NULL);

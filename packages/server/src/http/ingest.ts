@@ -3,8 +3,9 @@
 // tenant's log and cannot be split; the preparation of a body needs nothing
 // but the body, so large bodies are prepared beside it, on other cores. Small
 // bodies stay on the event loop: a thread's round trip costs the event loop
-// 13-21 us for bodies of up to 40 events, against about 11 us per event
-// prepared in place, and the thread's own work comes on top of that
+// about what preparing two or three events in place costs (31-57 us for
+// bodies of up to 40 events, against 16-18 us per event, on a slow day of
+// the two-core machine), and the thread's own work comes on top of that
 // (bench/ingest.ts; docs/operations.md, "Throughput and memory").
 //
 // A prepared body crosses back as its two buffers, handed over (not copied),
