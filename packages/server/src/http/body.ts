@@ -34,7 +34,19 @@ export function parseBody(bytes: Uint8Array, kind: BodyKind, limits: BodyLimits)
  * names the fault (event-reader.ts).
  */
 export function prepareEvents(bytes: Uint8Array, kind: BodyKind, limits: BodyLimits): PreparedEvents {
-  return readEvents(bytes, kind, limits) ?? preparedFromParts(checkBody(parseBody(bytes, kind, limits), limits).map(canonicalEventParts));
+  return (hasBackslash(bytes) ? undefined : readEvents(bytes, kind, limits)) ?? preparedFromParts(checkBody(parseBody(bytes, kind, limits), limits).map(canonicalEventParts));
+}
+
+/**
+ * Whether a body holds a backslash, which only an escape in a string can be
+ * (in UTF-8 the byte 0x5c is only ever that character) and at which the
+ * one-pass reader gives up: such a body goes straight to the reference path
+ * rather than after a partial read (a 1000-event body with one escape in its
+ * last event cost 1.4 times the reference path that way). Buffer#indexOf is
+ * a memchr: 0.02 ms for 1.3 MB.
+ */
+function hasBackslash(bytes: Uint8Array): boolean {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).indexOf(0x5c) !== -1;
 }
 
 /** The checks every body gets before anything is queued: size of the batch, then every event. */
