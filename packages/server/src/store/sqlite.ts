@@ -69,10 +69,14 @@ export function writePlanOf(plan: AppendPlan): WritePlan {
   const nodes = new Uint8Array(count * 32);
   const nodeEnds = new Float64Array(n);
   let at = 0;
+  // The records of a commit share their received_at, and Date.parse costs about 0.25 us.
+  let lastAt = '';
+  let lastMs = NaN;
   for (let i = 0; i < n; i++) {
     const { sealed, eventId } = plan.records[i]!;
     seqs[i] = sealed.seq;
-    receivedMs[i] = Date.parse(sealed.receivedAt);
+    if (sealed.receivedAt !== lastAt) lastMs = Date.parse((lastAt = sealed.receivedAt));
+    receivedMs[i] = lastMs;
     eventIds[i] = eventId;
     nodeEnds[i] = at = packRecordNodes(sealed.nodes, nodes, at);
   }
