@@ -24,6 +24,7 @@
 import { EVENT_FIELDS, LIMITS, SYSTEM_ACTION_PREFIX } from './record.js';
 import { EVENT_RUN_COUNT, EVENT_RUN_LAYOUT, type EventParts } from './record-codec.js';
 import { DEFAULT_JSON_LIMITS, type JsonLimits } from './json.js';
+import { TrailsealError } from './errors.js';
 import type { Field, Schema } from './schema.js';
 
 /** Producer events in canonical form, ready for the sealer (LogSealer.appendPrepared). */
@@ -458,6 +459,8 @@ function readMembers(node: RObj, top: boolean): boolean {
         keyEnd++;
       }
       p = keyEnd + 1;
+      // A name matches a schema name or ends the read; over the limit, the reference refuses it first.
+      if (keyEnd - keyStart > maxString) giveUp();
       const at = node.byHash[h & node.hashMask]! - 1;
       if (at < 0) giveUp();
       const field = node.fields[at]!;
@@ -757,7 +760,7 @@ export function readEvents(bytes: Uint8Array, kind: 'json' | 'ndjson', limits: R
     if (kind === 'json') readJsonBody();
     else readNdjsonBody();
     if (events === 0) return undefined;
-    if (o > out.length) throw new Error('event-reader: the output outgrew the input');
+    if (o > out.length) throw new TrailsealError('INTERNAL', 'event-reader: the output outgrew the input');
     return { ids, data: out.subarray(0, o), ends: ends.subarray(0, events * EVENT_RUN_COUNT) };
   } catch (e) {
     if (e === GIVE_UP) return undefined;
@@ -828,7 +831,7 @@ export function preparedFromParts(parts: readonly EventParts[]): PreparedEvents 
   let at = 0;
   let k = 0;
   for (const e of parts) {
-    if (e.runs.length !== EVENT_RUN_COUNT) throw new Error(`event parts hold ${e.runs.length} runs, not ${EVENT_RUN_COUNT}`);
+    if (e.runs.length !== EVENT_RUN_COUNT) throw new TrailsealError('INTERNAL', `event parts hold ${e.runs.length} runs, not ${EVENT_RUN_COUNT}`);
     for (const r of e.runs) {
       at += encoder.encodeInto(r, data.subarray(at)).written;
       ends[k++] = at;

@@ -4,6 +4,8 @@
 // records' canonical strings need not be flattened, joined, copied to a
 // writer thread and encoded again.
 
+import { TrailsealError } from './errors.js';
+
 /** Record bytes in sealing order. */
 export class RecordBytesBatch {
   #buf: Uint8Array;
@@ -14,11 +16,8 @@ export class RecordBytesBatch {
     this.#buf = new Uint8Array(capacity);
   }
 
-  /**
-   * Appends a copy of one record's bytes; returns a view of the copy, which
-   * stays readable until the batch's buffer is transferred.
-   */
-  add(bytes: Uint8Array): Uint8Array {
+  /** Appends a copy of one record's bytes; returns its index. */
+  add(bytes: Uint8Array): number {
     const end = this.#length + bytes.length;
     if (end > this.#buf.length) {
       const bigger = new Uint8Array(Math.max(end, 2 * this.#buf.length));
@@ -26,10 +25,17 @@ export class RecordBytesBatch {
       this.#buf = bigger;
     }
     this.#buf.set(bytes, this.#length);
-    const copy = this.#buf.subarray(this.#length, end);
     this.#length = end;
-    this.#ends.push(end);
-    return copy;
+    return this.#ends.push(end) - 1;
+  }
+
+  /** Record i's bytes: a view, readable until the batch's buffer is handed to another thread. */
+  record(i: number): Uint8Array {
+    const end = this.#ends[i];
+    if (end === undefined) throw new TrailsealError('INTERNAL', `the batch holds ${this.#ends.length} records, not record ${i}`);
+    // A transferred buffer is detached: it reads as empty.
+    if (this.#buf.byteLength === 0) throw new TrailsealError('INTERNAL', 'the batch was handed to a store; read the record from it');
+    return this.#buf.subarray(i === 0 ? 0 : this.#ends[i - 1]!, end);
   }
 
   /** How many records it holds. */

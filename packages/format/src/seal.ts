@@ -90,29 +90,29 @@ export interface SealedRecord {
 class Sealed implements SealedRecord {
   #record: LogRecord | undefined;
   #canonical: string | undefined;
-  readonly #bytes: Uint8Array;
+  /** The record bytes: a copy of its own, or record #index of the batch that collected them. */
+  readonly #bytes: Uint8Array | RecordBytesBatch;
+  readonly #index: number;
   constructor(
     readonly seq: number,
     readonly receivedAt: string,
     readonly prevHash: string,
-    bytes: Uint8Array,
+    bytes: Uint8Array | RecordBytesBatch,
+    index: number,
     readonly recordHash: string,
     readonly leafHash: Uint8Array,
     readonly nodes: ReadonlyArray<{ readonly id: NodeId; readonly hash: Uint8Array }>,
     record: LogRecord | undefined,
   ) {
     this.#bytes = bytes;
+    this.#index = index;
     this.#record = record;
   }
 
   // Decoded on first use: a store that writes the bytes (SQLite) never needs the text.
   get canonical(): string {
-    if (this.#canonical === undefined) {
-      // A record is never empty: no bytes means the batch holding them was handed to a store's thread.
-      if (this.#bytes.length === 0) throw new TrailsealError('INTERNAL', `the bytes of record ${this.seq} were handed to the store; read the record from it`);
-      this.#canonical = fromUtf8(this.#bytes, 'record');
-    }
-    return this.#canonical;
+    const b = this.#bytes;
+    return (this.#canonical ??= fromUtf8(b instanceof Uint8Array ? b : b.record(this.#index), 'record'));
   }
 
   get record(): LogRecord {
@@ -350,12 +350,14 @@ export class LogSealer {
   /** Digests the record bytes, appends the leaf and moves the chain on. `record`, when given, gets its `mac`. */
   private finish(parts: { head: readonly Bytes[]; tail: readonly Bytes[] }, mk: MacKey, receivedAt: string, record: Record<string, unknown> | undefined): SealedRecord {
     const { mac, encoded, hashHex: rh, leafHash: lh } = cryptoProvider().recordDigests(mk.key, parts.head, parts.tail);
-    // The record keeps a view of the copy the batch takes anyway, or a copy of its own.
-    const bytes = this.batch !== undefined ? this.batch.add(encoded) : new Uint8Array(encoded);
+    // The record refers to the copy the batch takes anyway, or keeps a copy of its own.
+    const batch = this.batch;
+    const index = batch !== undefined ? batch.add(encoded) : -1;
+    const bytes = batch ?? new Uint8Array(encoded);
     if (record !== undefined) record['mac'] = mac;
     const nodes: { id: NodeId; hash: Uint8Array }[] = [];
     this.range.append(lh, (id, hash) => nodes.push({ id, hash }));
-    const sealed = new Sealed(this.size, receivedAt, this.prevHash, bytes, rh, lh, nodes, record as unknown as LogRecord | undefined);
+    const sealed = new Sealed(this.size, receivedAt, this.prevHash, bytes, index, rh, lh, nodes, record as unknown as LogRecord | undefined);
     this.size++;
     this.prevHash = rh;
     return sealed;

@@ -21,6 +21,7 @@ import {
   validateRecord,
 } from '@trailseal/format';
 import { validEvent } from '../../../test-support/arbitraries.js';
+import { richEvent } from '../../../test-support/events.js';
 
 describe('compiled record serializer', () => {
   it('the arbitrary produces only valid events', () => {
@@ -89,5 +90,22 @@ describe('compiled record serializer', () => {
       }),
       { numRuns: 300 },
     );
+  });
+
+  it('a record sealed into a batch reads its text from the batch, and refuses once the batch is handed to another thread', () => {
+    const key = new Uint8Array(32).fill(9);
+    const sealer = new LogSealer({ tenant: 'acme', origin: 'example.com/tenants/acme', tenantKey: key, signingSeed: key });
+    sealer.genesis(0);
+    const batch = new RecordBytesBatch(16);
+    sealer.collectInto(batch);
+    const [a, b] = [0, 1].map((i) => sealer.appendParts(canonicalEventParts(richEvent(i)), 1000 + i));
+    sealer.collectInto(undefined);
+    const alone = sealer.appendParts(canonicalEventParts(richEvent(2)), 1002);
+    expect(JSON.parse(a!.canonical)).toMatchObject({ id: richEvent(0).id, seq: 1 });
+    structuredClone(batch.data.buffer, { transfer: [batch.data.buffer] });
+    // Read before the hand-off: kept. Not read: refused, naming what happened.
+    expect(a!.record.seq).toBe(1);
+    expect(() => b!.canonical).toThrow(/handed to a store/);
+    expect(JSON.parse(alone.canonical)).toMatchObject({ id: richEvent(2).id, seq: 3 });
   });
 });

@@ -3,22 +3,13 @@
 import { ed25519 } from '@noble/curves/ed25519.js';
 import { hmac } from '@noble/hashes/hmac.js';
 import { sha256 } from '@noble/hashes/sha2.js';
-import { toHex } from '../bytes.js';
+import { concatBytes, toHex } from '../bytes.js';
 import type { Bytes, CryptoProvider } from './provider.js';
 
 const encoder = new TextEncoder();
 const asBytes = (b: Bytes): Uint8Array => (typeof b === 'string' ? encoder.encode(b) : b);
 
-function concat(parts: readonly Bytes[]): Uint8Array {
-  const encoded = parts.map(asBytes);
-  const out = new Uint8Array(encoded.reduce((n, x) => n + x.length, 0));
-  let at = 0;
-  for (const x of encoded) {
-    out.set(x, at);
-    at += x.length;
-  }
-  return out;
-}
+const concat = (parts: readonly Bytes[]): Uint8Array => concatBytes(...parts.map(asBytes));
 
 interface GlobalCrypto {
   getRandomValues(a: Uint8Array): Uint8Array;
