@@ -4,7 +4,8 @@
 //
 //   npx tsc -b && node bench/dist/jcs.js
 import { createRequire } from 'node:module';
-import { canonicalEventParts, canonicalize, parseJson, parseJsonBytes, preparedFromParts, readEvents, validateEvent, type PreparedEvents } from '@trailseal/format';
+import { canonicalize, parseJson, readEvents, type PreparedEvents } from '@trailseal/format';
+import { prepareEventsStrictly } from '@trailseal/server';
 import { richEvent } from '../test-support/events.js';
 import { compare, isMain, printTable, type BenchResult } from './measure.js';
 
@@ -84,13 +85,6 @@ function megabyteArray(): string {
 
 const BODY_LIMITS = { maxBytes: 16 * 1024 * 1024, maxMembers: 10_000, maxBatchEvents: 10_000 };
 
-/** What POST /v1/events does without the one-pass reader: strict parse, validation of every event, canonical parts, packed. */
-function referencePath(body: Uint8Array): PreparedEvents {
-  const v = parseJsonBytes(body, BODY_LIMITS);
-  const events = Array.isArray(v) ? v : [v];
-  for (const e of events) if (validateEvent(e).length > 0) throw new Error('bench: an invalid event');
-  return preparedFromParts(events.map(canonicalEventParts));
-}
 
 function readOrThrow(body: Uint8Array): PreparedEvents {
   const r = readEvents(body, 'json', BODY_LIMITS);
@@ -109,8 +103,8 @@ export function benchJcs(): BenchResult[] {
     compare('canonicalize (1 KiB event)', () => canonicalize(event), 'canonicalize npm', () => npmCanonicalize(event)),
     compare('parseJson (1 KiB event)', () => parseJson(eventJson), 'JSON.parse', () => JSON.parse(eventJson)),
     compare('parseJson (1 MiB array)', () => parseJson(big), 'JSON.parse', () => JSON.parse(big)),
-    compare('readEvents (one event, 1.2 KiB body)', () => readOrThrow(one), 'parse + validate + canonical parts', () => referencePath(one)),
-    compare(`readEvents (1000 events, ${Math.round(batch.length / 1024)} KiB body)`, () => readOrThrow(batch), 'parse + validate + canonical parts', () => referencePath(batch)),
+    compare('readEvents (one event, 1.2 KiB body)', () => readOrThrow(one), 'parse + validate + canonical parts', () => prepareEventsStrictly(one, 'json', BODY_LIMITS)),
+    compare(`readEvents (1000 events, ${Math.round(batch.length / 1024)} KiB body)`, () => readOrThrow(batch), 'parse + validate + canonical parts', () => prepareEventsStrictly(batch, 'json', BODY_LIMITS)),
   ];
 }
 

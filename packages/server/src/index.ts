@@ -7,7 +7,7 @@ export * from './metrics.js';
 export * from './server.js';
 export { buildApp, DEFAULT_HTTP_LIMITS, type AppOptions, type HttpLimits } from './http/app.js';
 export { problemOf, PROBLEM_TYPE_PREFIX, type Problem } from './http/problem.js';
-export { prepareEvents, type BodyKind, type BodyLimits } from './http/body.js';
+export { prepareEvents, prepareEventsStrictly, type BodyKind, type BodyLimits } from './http/body.js';
 export { IngestThreads, THREAD_MIN_BYTES, type PreparedCounts } from './http/ingest.js';
 export { LogService, SYSTEM_TENANT, type CreatedTenant, type LogServiceOptions } from './log/service.js';
 export { TenantWriter, type Receipt } from './log/writer.js';

@@ -34,7 +34,12 @@ export function parseBody(bytes: Uint8Array, kind: BodyKind, limits: BodyLimits)
  * names the fault (event-reader.ts).
  */
 export function prepareEvents(bytes: Uint8Array, kind: BodyKind, limits: BodyLimits): PreparedEvents {
-  return (hasBackslash(bytes) ? undefined : readEvents(bytes, kind, limits)) ?? preparedFromParts(checkBody(parseBody(bytes, kind, limits), limits).map(canonicalEventParts));
+  return (hasBackslash(bytes) ? undefined : readEvents(bytes, kind, limits)) ?? prepareEventsStrictly(bytes, kind, limits);
+}
+
+/** The reference path alone, which the one-pass reader stands in for: strict parse, validation of every event, canonical parts. */
+export function prepareEventsStrictly(bytes: Uint8Array, kind: BodyKind, limits: BodyLimits): PreparedEvents {
+  return preparedFromParts(checkBody(parseBody(bytes, kind, limits), limits).map(canonicalEventParts));
 }
 
 /**
