@@ -840,12 +840,15 @@ export function preparedFromParts(parts: readonly EventParts[]): PreparedEvents 
   return { ids: parts.map((e) => e.id), data: data.subarray(0, at), ends };
 }
 
+/** Run r of event i, as UTF-8 bytes (a view). */
+export function preparedRun(prepared: PreparedEvents, i: number, r: number): Uint8Array {
+  const k = i * EVENT_RUN_COUNT + r;
+  return prepared.data.subarray(k === 0 ? 0 : prepared.ends[k - 1]!, prepared.ends[k]!);
+}
+
 /** Event i as canonical parts (strings): for the rare paths that compare events, such as an id sent again. */
 export function preparedEvent(prepared: PreparedEvents, i: number): EventParts {
   const runs: string[] = [];
-  for (let r = 0; r < EVENT_RUN_COUNT; r++) {
-    const k = i * EVENT_RUN_COUNT + r;
-    runs.push(decoder.decode(prepared.data.subarray(k === 0 ? 0 : prepared.ends[k - 1]!, prepared.ends[k]!)));
-  }
+  for (let r = 0; r < EVENT_RUN_COUNT; r++) runs.push(decoder.decode(preparedRun(prepared, i, r)));
   return { id: prepared.ids[i]!, runs };
 }

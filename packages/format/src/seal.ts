@@ -14,7 +14,7 @@ import { logTimestamp } from './formats.js';
 import { canonicalize } from './jcs.js';
 import { fromUtf8, toBase64, utf8 } from './bytes.js';
 import { EVENT_RUN_COUNT, canonicalEventParts, canonicalRecordParts, joinMacInput, recordPiecesFromEvent, type EventParts } from './record-codec.js';
-import type { PreparedEvents } from './event-reader.js';
+import { preparedRun, type PreparedEvents } from './event-reader.js';
 import type { Bytes } from './crypto/provider.js';
 import { macEpochOf, macKeyFor, type MacKey } from './keys.js';
 import { CompactRange, type NodeId } from './merkle.js';
@@ -247,10 +247,9 @@ export class LogSealer {
    * runs are hashed as the UTF-8 bytes they already are.
    */
   appendPrepared(events: PreparedEvents, i: number, receivedAtMs: number): SealedRecord {
-    const { data, ends } = events;
-    const base = i * EVENT_RUN_COUNT;
-    if (!(i >= 0 && base + EVENT_RUN_COUNT <= ends.length)) throw new TrailsealError('INTERNAL', `no prepared event ${i} among ${ends.length / EVENT_RUN_COUNT}`);
-    return this.appendRuns((k) => data.subarray(base + k === 0 ? 0 : ends[base + k - 1]!, ends[base + k]!), receivedAtMs);
+    const count = events.ends.length / EVENT_RUN_COUNT;
+    if (!(Number.isInteger(i) && i >= 0 && i < count)) throw new TrailsealError('INTERNAL', `no prepared event ${i} among ${count}`);
+    return this.appendRuns((k) => preparedRun(events, i, k), receivedAtMs);
   }
 
   private appendRuns(run: (k: number) => Bytes, receivedAtMs: number): SealedRecord {
