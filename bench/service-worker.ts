@@ -4,8 +4,9 @@
 // integrity: the body is parsed with JSON.parse, and each event's JSON text
 // is inserted into a plain table events(id INTEGER PRIMARY KEY, body TEXT),
 // one transaction per request, durable commit:
-//   - SQLite (better-sqlite3): WAL, synchronous=FULL, one transaction per
-//     request, one prepared INSERT per event;
+//   - SQLite (better-sqlite3): the service's connection settings
+//     (configureSqlite: 16 KiB pages, WAL, synchronous=FULL), one
+//     transaction per request, one prepared INSERT per event;
 //   - PostgreSQL (pg, pool of 10 like the service's): one multi-row INSERT
 //     per request (one text[] parameter, unnest), in autocommit, default
 //     synchronous_commit=on.
@@ -19,6 +20,7 @@ import { parseArgs } from 'node:util';
 import Database from 'better-sqlite3';
 import Fastify from 'fastify';
 import pg from 'pg';
+import { configureSqlite } from '@trailseal/server';
 
 const { values } = parseArgs({ options: { data: { type: 'string' }, store: { type: 'string' } } });
 
@@ -34,8 +36,8 @@ if (values.store !== undefined) {
   close = () => pool.end();
 } else {
   const db = new Database(join(values.data ?? '.', 'plain.db'));
-  db.pragma('journal_mode = WAL');
-  db.pragma('synchronous = FULL');
+  // The service's settings: page size, WAL, synchronous=FULL.
+  configureSqlite(db, 10_000);
   db.exec('CREATE TABLE IF NOT EXISTS events (id INTEGER PRIMARY KEY, body TEXT NOT NULL)');
   const stmt = db.prepare('INSERT INTO events (body) VALUES (?)');
   const tx = db.transaction((bodies: string[]) => {

@@ -5,8 +5,8 @@
 // thread: the plan check, packing, the hand-off, the inserts of the records
 // with their tree nodes, the head update and the fsync. Baseline: the same
 // record bodies inserted into a plain table (`id INTEGER PRIMARY KEY, body
-// TEXT`) of a database with the same settings (WAL, synchronous=FULL), 1000
-// per transaction, in this thread. Both report records per second and CPU
+// TEXT`) of a database with the same settings (configureSqlite: page size,
+// WAL, synchronous=FULL), 1000 per transaction, in this thread. Both report records per second and CPU
 // microseconds per record (every thread of this process), sampled
 // interleaved.
 //
@@ -17,7 +17,7 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import Database from 'better-sqlite3';
 import { LogSealer, RecordBytesBatch, deriveSigningSeed } from '@trailseal/format';
-import { SqliteStore, type AppendPlan, type HeadRow, type TenantRow } from '@trailseal/server';
+import { SqliteStore, configureSqlite, type AppendPlan, type HeadRow, type TenantRow } from '@trailseal/server';
 import { richEvent } from '../test-support/events.js';
 import { isMain, median, printTable, result, type BenchResult } from './measure.js';
 
@@ -76,8 +76,7 @@ export async function benchStore(): Promise<BenchResult[]> {
   try {
     await store.migrate();
     await store.createTenant(row, genesis);
-    plain.pragma('journal_mode = WAL');
-    plain.pragma('synchronous = FULL');
+    configureSqlite(plain, 10_000);
     plain.exec('CREATE TABLE events (id INTEGER PRIMARY KEY, body TEXT NOT NULL)');
     const insert = plain.prepare('INSERT INTO events (body) VALUES (?)');
     const insertAll = plain.transaction((bodies: readonly string[]) => {

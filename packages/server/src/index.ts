@@ -13,6 +13,7 @@ export { LogService, SYSTEM_TENANT, type CreatedTenant, type LogServiceOptions }
 export { TenantWriter, type Receipt } from './log/writer.js';
 export * from './store/types.js';
 export { SqliteStore } from './store/sqlite.js';
+export { SQLITE_PAGE_SIZE, configureSqlite } from './store/sqlite-engine.js';
 export { PostgresStore } from './store/postgres.js';
 export { openApiDocument } from './http/openapi.js';
 export { exportBundle, type ExportOptions, type ExportResult } from './cli/export.js';

@@ -11,6 +11,7 @@ import Database from 'better-sqlite3';
 import { LogSealer, isTrailsealError } from '@trailseal/format';
 import { afterAll, describe, expect, it } from 'vitest';
 import { SqliteStore } from '../src/store/sqlite.js';
+import { SQLITE_PAGE_SIZE } from '../src/store/sqlite-engine.js';
 import { storeConformance } from './store-conformance.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'trailseal-store-'));
@@ -63,6 +64,69 @@ describe('SQLite specifics', () => {
     } finally {
       other.close();
       await store.close();
+    }
+  });
+
+  it('creates a database with 16 KiB pages; a database made with smaller pages keeps them and works as before', async () => {
+    const pageSize = (file: string): number => {
+      const db = new Database(file, { readonly: true });
+      try {
+        return db.pragma('page_size', { simple: true }) as number;
+      } finally {
+        db.close();
+      }
+    };
+    expect(SQLITE_PAGE_SIZE).toBe(16384);
+    const fresh = join(dir, 'fresh.db');
+    const store = new SqliteStore({ path: fresh });
+    await store.migrate();
+    await store.close();
+    expect(pageSize(fresh)).toBe(SQLITE_PAGE_SIZE);
+
+    const rebuild = (file: string): void => {
+      const db = new Database(file);
+      try {
+        db.exec(`PRAGMA journal_mode = DELETE; PRAGMA page_size = ${SQLITE_PAGE_SIZE}; VACUUM; PRAGMA journal_mode = WAL;`);
+      } finally {
+        db.close();
+      }
+    };
+    // A database an earlier build created: SQLite's default 4 KiB pages, WAL, content.
+    const older = join(dir, 'older.db');
+    const pre = new Database(older);
+    pre.pragma('page_size = 4096');
+    pre.pragma('journal_mode = WAL');
+    pre.exec('CREATE TABLE meta (name TEXT PRIMARY KEY, value TEXT NOT NULL)');
+    pre.close();
+    const key = new Uint8Array(32).fill(9);
+    const sealer = new LogSealer({ tenant: 'older', origin: 'test.example/tenants/older', tenantKey: key, signingSeed: key });
+    const genesis = sealer.genesis(Date.UTC(2026, 10, 27));
+    const old = new SqliteStore({ path: older });
+    try {
+      await old.migrate();
+      const st = sealer.state;
+      await old.createTenant(
+        { id: 'older', name: 'older', origin: 'test.example/tenants/older', wrappedKey: new Uint8Array(61), keyWrapper: 'test', createdAt: 'now' },
+        { records: [{ sealed: genesis, eventId: null }], head: { size: st.size, prevHash: st.prevHash, range: st.range.hashes, macGeneration: 0, signingGeneration: 0, lastReceivedAtMs: Date.UTC(2026, 10, 27) } },
+      );
+      expect((await old.getRecord('older', 0))?.canonical).toBe(genesis.canonical);
+      expect(pageSize(older)).toBe(4096);
+      // The rebuild docs/operations.md gives ("SQLite page size"), while the store is open: refused, nothing changed.
+      expect(() => rebuild(older)).toThrow(/locked/);
+    } finally {
+      await old.close();
+    }
+    expect(pageSize(older)).toBe(4096);
+    rebuild(older);
+    expect(pageSize(older)).toBe(SQLITE_PAGE_SIZE);
+    const again = new SqliteStore({ path: older });
+    try {
+      await again.migrate();
+      const rec = await again.getRecord('older', 0);
+      expect(rec?.canonical).toBe(genesis.canonical);
+      expect((await again.getHead('older'))?.size).toBe(1);
+    } finally {
+      await again.close();
     }
   });
 });

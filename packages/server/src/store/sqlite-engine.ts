@@ -74,6 +74,32 @@ export interface WritePlan {
 
 export type AppendOutcome = 'committed' | 'conflict';
 
+/**
+ * The page size of a database this build creates. A commit appends each page
+ * it changed to the WAL, one frame (two writes) per page, and a B-tree insert
+ * pays per page it touches: with 1.5 KB records, 16 KiB pages cut the writer
+ * thread's CPU per record by about two fifths against SQLite's default of
+ * 4 KiB (bench/README.md, sixth session). SQLite applies it only to a
+ * database that has no content yet (https://www.sqlite.org/pragma.html#pragma_page_size):
+ * an older database keeps its page size until it is rebuilt
+ * (docs/operations.md, "SQLite page size").
+ */
+export const SQLITE_PAGE_SIZE = 16384;
+
+/**
+ * The connection settings of every SQLite database of the service (and of
+ * the benchmarks' plain baseline, which must run on the same settings):
+ * docs/stores.md, "Durability settings".
+ */
+export function configureSqlite(db: Database.Database, busyTimeoutMs: number): void {
+  db.pragma(`busy_timeout = ${busyTimeoutMs}`);
+  // Before WAL mode: the page size of a WAL database cannot change.
+  db.pragma(`page_size = ${SQLITE_PAGE_SIZE}`);
+  db.pragma('journal_mode = WAL');
+  // A COMMIT returns only after the WAL is fsynced (https://www.sqlite.org/pragma.html#pragma_synchronous).
+  db.pragma('synchronous = FULL');
+}
+
 export class SqliteEngine {
   readonly db: Database.Database;
   readonly #s: ReturnType<typeof prepare>;
@@ -84,10 +110,7 @@ export class SqliteEngine {
   constructor(path: string, busyTimeoutMs = 10_000) {
     try {
       this.db = new Database(path);
-      this.db.pragma(`busy_timeout = ${busyTimeoutMs}`);
-      this.db.pragma('journal_mode = WAL');
-      // A COMMIT returns only after the WAL is fsynced (https://www.sqlite.org/pragma.html#pragma_synchronous).
-      this.db.pragma('synchronous = FULL');
+      configureSqlite(this.db, busyTimeoutMs);
       this.db.pragma('foreign_keys = ON');
       this.db.exec(SCHEMA);
       upgradeFromVersion1(this.db);
