@@ -181,6 +181,22 @@ describe('readEvents on valid bodies', () => {
     expectRead(THOUSAND);
     expectRead(enc.encode(RICH.map(js).join('\n')), 'ndjson');
   });
+
+  it('gives each result a buffer of its own: later reads, of any size and kind, and changes to the body leave it as it was', () => {
+    const body = THOUSAND.slice();
+    const first = readEvents(body, 'json', READ_LIMITS)!;
+    const before = first.data.slice();
+    // The workspace a read uses is reused by the next one (event-reader.ts).
+    const again = [readEvents(TB, 'json', READ_LIMITS), readEvents(enc.encode(RICH.slice(0, 50).map(js).join('\n')), 'ndjson', READ_LIMITS), readEvents(enc.encode(js(RICH.slice(500))), 'json', READ_LIMITS)];
+    expect(again.every((r) => r !== undefined)).toBe(true);
+    // A body larger than the workspace kept between reads (4 MiB for both): one of its own, dropped after.
+    const large = enc.encode(js(Array.from({ length: 4000 }, (_, i) => richEvent(i))));
+    expectRead(large);
+    body.fill(0x20);
+    expect(first.data.buffer).not.toBe(again[0]!.data.buffer);
+    expect(firstDifference(first.data, before)).toBeUndefined();
+    expectSame(again[0]!, reference(TB, 'json', READ_LIMITS)!, 'the single event read after the batch');
+  });
 });
 
 // --- hostile and mutated bodies ------------------------------------------------
