@@ -15,16 +15,17 @@
 //     acknowledgements are not durable as the other two's are.
 //
 // Servers run as child processes (`trailseal serve`, and the plain server);
-// the load comes from this process over keep-alive HTTP (node:http with an
-// Agent, keepAlive, maxSockets 64; `--transport fetch` uses undici's global
-// fetch instead). Each server figure is the median of 3 samples interleaved
+// the load comes from this process over keep-alive HTTP/1.1 connections, one
+// per request in flight, written and read by rawPoster below (`--transport
+// http`: node:http with a keep-alive Agent, maxSockets 64; `--transport
+// fetch`: undici's global fetch). Each server figure is the median of 3 samples interleaved
 // with its plain baseline's (ABBA order), after a warm-up of both. The
 // machine has few cores shared by the server, this load generator and the
 // database, so every figure also reports CPU seconds per wall second of the
 // server process (and of its main thread), of this load generator, of the
 // PostgreSQL processes, and how busy the whole machine was.
 //
-//   node bench/dist/bench/service.js [--transport http|fetch] [--no-pg] [--json FILE]
+//   node bench/dist/bench/service.js [--transport raw|http|fetch] [--no-pg] [--json FILE]
 //   node bench/dist/bench/service.js --profile [--store sqlite|postgres] [--top N]
 //     runs only the service (batch, then 64 clients; one server process each)
 //     under node --cpu-prof and prints the top self-time functions of its
@@ -41,6 +42,7 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
+import net from 'node:net';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -128,10 +130,103 @@ class BatchBodies {
 
 // --- transport -----------------------------------------------------------------
 
-export type Transport = 'http' | 'fetch';
+export type Transport = 'raw' | 'http' | 'fetch';
 
 /** POSTs one body to /v1/events; resolves with the status once the response has been read. */
 type Post = (body: string | Buffer) => Promise<number>;
+
+/** How long an idle raw connection is reused: well under Node's 5 s keep-alive timeout, so the server never closes one as a request leaves. */
+const RAW_IDLE_MS = 1000;
+
+interface RawConnection {
+  readonly sock: net.Socket;
+  /** Bytes of the response being read. */
+  acc: Buffer;
+  idleSince: number;
+  settle: ((status: number) => void) | undefined;
+  fail: ((e: Error) => void) | undefined;
+}
+
+/**
+ * POSTs over plain TCP connections speaking HTTP/1.1 with keep-alive, one
+ * request at a time on each and as many connections as requests in flight
+ * (idle ones are reused): the request leaves in one writev (a head with only
+ * the length to fill in, then the body), and the answer is read as far as
+ * its status and Content-Length. node:http's client cost the load generator
+ * about 50 us of CPU per one-event request (0.52 CPU seconds per second at
+ * 10,000 requests/s, on the two cores the server needs); this costs about
+ * 26 (bench/README.md, sixth session). Both servers answer every request
+ * with a Content-Length; a response without one fails the run.
+ */
+function rawPoster(url: URL, token: string): { post: Post; close: () => void } {
+  const head = `POST /v1/events HTTP/1.1\r\nhost: ${url.host}\r\nauthorization: Bearer ${token}\r\ncontent-type: application/json\r\ncontent-length: `;
+  const idle: RawConnection[] = [];
+  const all = new Set<RawConnection>();
+  const read = (c: RawConnection): void => {
+    const end = c.acc.indexOf('\r\n\r\n');
+    if (end === -1) return;
+    const header = c.acc.toString('latin1', 0, end);
+    const length = /\r\ncontent-length: *(\d+)/i.exec(header);
+    if (length === null) {
+      c.sock.destroy(new Error(`a response without Content-Length: ${header.slice(0, 200)}`));
+      return;
+    }
+    const total = end + 4 + Number(length[1]);
+    if (c.acc.length < total) return;
+    if (c.acc.length > total) {
+      c.sock.destroy(new Error('bytes after a response, with no request pending'));
+      return;
+    }
+    const settle = c.settle!;
+    c.acc = Buffer.alloc(0);
+    c.settle = undefined;
+    c.fail = undefined;
+    c.idleSince = performance.now();
+    idle.push(c);
+    settle(Number(header.slice(9, 12)));
+  };
+  const open = (): RawConnection => {
+    const sock = net.connect({ host: url.hostname, port: Number(url.port) });
+    sock.setNoDelay(true);
+    const c: RawConnection = { sock, acc: Buffer.alloc(0), idleSince: 0, settle: undefined, fail: undefined };
+    all.add(c);
+    sock.on('data', (d: Buffer) => {
+      c.acc = c.acc.length === 0 ? d : Buffer.concat([c.acc, d]);
+      if (c.settle !== undefined) read(c);
+    });
+    const gone = (e?: Error): void => {
+      all.delete(c);
+      const at = idle.indexOf(c);
+      if (at !== -1) idle.splice(at, 1);
+      c.fail?.(e ?? new Error('the server closed a connection with a request pending'));
+      c.fail = undefined;
+    };
+    sock.on('error', gone);
+    sock.on('close', () => gone());
+    return c;
+  };
+  const post: Post = (body) =>
+    new Promise((resolve, reject) => {
+      let c = idle.pop();
+      while (c !== undefined && performance.now() - c.idleSince > RAW_IDLE_MS) {
+        c.sock.destroy();
+        c = idle.pop();
+      }
+      c ??= open();
+      c.settle = resolve;
+      c.fail = reject;
+      c.sock.cork();
+      c.sock.write(`${head}${Buffer.byteLength(body)}\r\n\r\n`, 'latin1');
+      c.sock.write(body);
+      c.sock.uncork();
+    });
+  return {
+    post,
+    close: () => {
+      for (const c of all) c.sock.destroy();
+    },
+  };
+}
 
 function httpPoster(url: URL, token: string, agent: http.Agent): Post {
   const base = { host: url.hostname, port: url.port, path: '/v1/events', method: 'POST', agent };
@@ -308,7 +403,8 @@ async function launch(label: string, args: string[], execArgv: string[], token: 
       reject(new Error(`${label} exited before listening: ${err}`));
     });
   });
-  const post = transport === 'fetch' ? fetchPoster(url, token) : httpPoster(url, token, agent);
+  const raw = transport === 'raw' ? rawPoster(url, token) : undefined;
+  const post = raw?.post ?? (transport === 'fetch' ? fetchPoster(url, token) : httpPoster(url, token, agent));
   return {
     label,
     child,
@@ -317,6 +413,7 @@ async function launch(label: string, args: string[], execArgv: string[], token: 
     prefix: `s${servers++}-`,
     ...(metrics ? { commits: () => scrapeCommits(url, agent) } : {}),
     stop: async () => {
+      raw?.close();
       const kill = setTimeout(() => child.kill('SIGKILL'), 20_000);
       child.kill('SIGTERM');
       await exited;
@@ -606,7 +703,7 @@ function printReport(r: ServiceResults): void {
   rows.push([`SQLite, ${CLIENTS} clients, 1 event/request`, fmt(ss.rate), lat(ss), `(b) hypercore 11, ${CLIENTS} appenders x 1 block`, fmt(hs.rate), lat(hs), (ss.rate / hs.rate).toFixed(2), '(no target)']);
 
   console.log(
-    `\n## HTTP service (${r.seconds} s per figure: median of ${ROUNDS} samples interleaved with the baseline's; servers in child processes; load from this process over ${r.transport === 'http' ? 'node:http keep-alive' : 'undici fetch'})`,
+    `\n## HTTP service (${r.seconds} s per figure: median of ${ROUNDS} samples interleaved with the baseline's; servers in child processes; load from this process over ${TRANSPORTS[r.transport]})`,
   );
   printColumns(rows, [false, true, true, false, true, true, true, false]);
   if (!r.postgres) console.log(`PostgreSQL not reachable at ${PG_ADMIN}: PostgreSQL figures skipped`);
@@ -649,13 +746,15 @@ function printColumns(rows: readonly string[][], right: readonly boolean[]): voi
 
 // --- the benchmark ---------------------------------------------------------------------
 
+const TRANSPORTS: Record<Transport, string> = { raw: 'raw HTTP/1.1 keep-alive connections', http: 'node:http keep-alive', fetch: 'undici fetch' };
+
 export interface ServiceOptions {
   readonly transport?: Transport;
   readonly postgres?: boolean;
 }
 
 export async function benchService(opts: ServiceOptions = {}): Promise<ServiceResults> {
-  const transport = opts.transport ?? 'http';
+  const transport = opts.transport ?? 'raw';
   const agent = new http.Agent({ keepAlive: true, maxSockets: CLIENTS });
   const figures: Record<string, Figure> = {};
   const stores: { key: string; url: string | undefined; plainUrl: string | undefined; drops: (() => Promise<void>)[] }[] = [{ key: 'sqlite', url: undefined, plainUrl: undefined, drops: [] }];
@@ -862,7 +961,7 @@ export async function profileService(store: 'sqlite' | 'postgres', top: number, 
 if (isMain(import.meta.url)) {
   const { values } = parseArgs({
     options: {
-      transport: { type: 'string', default: 'http' },
+      transport: { type: 'string', default: 'raw' },
       'no-pg': { type: 'boolean', default: false },
       json: { type: 'string' },
       profile: { type: 'boolean', default: false },
@@ -870,7 +969,7 @@ if (isMain(import.meta.url)) {
       top: { type: 'string', default: '10' },
     },
   });
-  const transport = values.transport === 'fetch' ? 'fetch' : 'http';
+  const transport = values.transport === 'fetch' || values.transport === 'http' ? values.transport : 'raw';
   if (values.profile) {
     await profileService(values.store === 'postgres' ? 'postgres' : 'sqlite', Number(values.top), transport);
   } else {
