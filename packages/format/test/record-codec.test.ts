@@ -108,4 +108,28 @@ describe('compiled record serializer', () => {
     expect(() => b!.canonical).toThrow(/handed to a store/);
     expect(JSON.parse(alone.canonical)).toMatchObject({ id: richEvent(2).id, seq: 3 });
   });
+
+  it('a batch takes a recycled buffer large enough for it, once, and a record in it reads as written; a batch handed off before stays detached', () => {
+    const key = new Uint8Array(32).fill(9);
+    const sealer = new LogSealer({ tenant: 'acme', origin: 'example.com/tenants/acme', tenantKey: key, signingSeed: key });
+    sealer.genesis(0);
+    const first = new RecordBytesBatch(64 * 1024);
+    sealer.collectInto(first);
+    const old = sealer.appendParts(canonicalEventParts(richEvent(0)), 1000);
+    // As a store's thread does: the buffer goes over, and comes back as a new ArrayBuffer.
+    const back = structuredClone(first.data.buffer, { transfer: [first.data.buffer] });
+    expect(back.byteLength).toBe(64 * 1024);
+    RecordBytesBatch.recycle(back);
+    RecordBytesBatch.recycle(back);
+    RecordBytesBatch.recycle(new ArrayBuffer(16 * 1024 * 1024));
+    const small = new RecordBytesBatch(1024);
+    expect(small.data.buffer).toBe(back);
+    expect(new RecordBytesBatch(1024).data.buffer).not.toBe(back);
+    sealer.collectInto(small);
+    const next = sealer.appendParts(canonicalEventParts(richEvent(1)), 1001);
+    sealer.collectInto(undefined);
+    expect(JSON.parse(next.canonical)).toMatchObject({ id: richEvent(1).id, seq: 2 });
+    expect(Buffer.from(small.data).toString('utf8')).toBe(next.canonical);
+    expect(() => old.canonical).toThrow(/handed to a store/);
+  });
 });

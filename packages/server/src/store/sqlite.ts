@@ -15,7 +15,7 @@ import { RecordBytesBatch, TrailsealError, utf8, type NodeId } from '@trailseal/
 import { checkPlan, nodeMissing, packRecordNodes, storeFailure } from './common.js';
 import { SqliteEngine, type WritePlan } from './sqlite-engine.js';
 import { ThreadClient, reviveTrailsealError, type SerializedError } from '../thread.js';
-import type { WriterOp } from './sqlite-writer.js';
+import type { AppendReply, WriterOp } from './sqlite-writer.js';
 import type { ApiKeyRow, AppendBuilder, AppendPlan, AppendResult, CheckpointRow, HeadRow, RecordQuery, SinkPatch, SinkRow, Store, StoredRecord, TenantRow } from './types.js';
 
 export interface SqliteStoreOptions {
@@ -174,9 +174,11 @@ export class SqliteStore implements Store {
       let outcome: 'committed' | 'conflict' = 'conflict';
       try {
         // The batch's buffers are the plan's alone: they move to the writer thread.
-        const posted = this.#post<'committed' | 'conflict'>('append', [tenant, { size: head.size, prevHash: head.prevHash }, packed], [packed.bodies.buffer as ArrayBuffer, packed.nodes.buffer as ArrayBuffer]);
+        const posted = this.#post<AppendReply>('append', [tenant, { size: head.size, prevHash: head.prevHash }, packed], [packed.bodies.buffer as ArrayBuffer, packed.nodes.buffer as ArrayBuffer]);
         handedOff?.();
-        outcome = await posted;
+        const reply = await posted;
+        outcome = reply.outcome;
+        RecordBytesBatch.recycle(reply.spare);
       } finally {
         mine.below = undefined;
         if (this.#inFlight.get(tenant) === mine) this.#inFlight.delete(tenant);
