@@ -117,7 +117,7 @@ describe('compiled record serializer', () => {
     sealer.collectInto(first);
     const old = sealer.appendParts(canonicalEventParts(richEvent(0)), 1000);
     // As a store's thread does: the buffer goes over, and comes back as a new ArrayBuffer.
-    const back = structuredClone(first.data.buffer, { transfer: [first.data.buffer] });
+    const back = structuredClone(first.data.buffer as ArrayBuffer, { transfer: [first.data.buffer as ArrayBuffer] });
     expect(back.byteLength).toBe(64 * 1024);
     RecordBytesBatch.recycle(back);
     RecordBytesBatch.recycle(back);

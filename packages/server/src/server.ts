@@ -16,10 +16,15 @@ import type { Store } from './store/types.js';
 
 export const VERSION = '0.1.0';
 
+/** The SQLite database of a data directory. */
+export function sqlitePath(dataDir: string): string {
+  return join(dataDir, 'trailseal.db');
+}
+
 export async function openStore(cfg: Pick<ServeConfig, 'store' | 'dataDir'>): Promise<Store> {
   if (cfg.store === 'sqlite') {
     mkdirSync(cfg.dataDir, { recursive: true, mode: 0o700 });
-    return new SqliteStore({ path: join(cfg.dataDir, 'trailseal.db') });
+    return new SqliteStore({ path: sqlitePath(cfg.dataDir) });
   }
   // Loaded only when asked for: the embedded default never loads the pg driver.
   const { PostgresStore } = await import('./store/postgres.js');

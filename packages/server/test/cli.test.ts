@@ -5,6 +5,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openCheckpoint, parseVerifierKey } from '@trailseal/format';
 import { verifyReceipt } from '@trailseal/verify';
@@ -95,6 +96,53 @@ describe.runIf(cliBuilt())('trailseal command', () => {
     const help = await runCli(['serve', '--help']);
     expect([help.status, help.stderr]).toEqual([0, '']);
     expect(help.stdout).toContain('Settings of serve');
+  });
+
+  it('rebuilds an older SQLite database with 16 KiB pages, only with nothing else using it, and leaves every record as it was', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'trailseal-rebuild-'));
+    const file = join(dir, 'trailseal.db');
+    const env = { TRAILSEAL_ROOT_KEY: 'cd'.repeat(32) };
+    try {
+      // A database as an earlier build created it: 4 KiB pages, WAL.
+      const pre = new Database(file);
+      pre.pragma('page_size = 4096');
+      pre.pragma('journal_mode = WAL');
+      pre.exec('CREATE TABLE meta (name TEXT PRIMARY KEY, value TEXT NOT NULL)');
+      pre.close();
+      for (const t of ['older-a', 'older-b']) expect((await runCli(['tenant', 'create', t, '--json', '--data', dir], env)).status).toBe(0);
+      const look = (): { pageSize: number; records: string[] } => {
+        const db = new Database(file, { readonly: true });
+        try {
+          return { pageSize: db.pragma('page_size', { simple: true }) as number, records: db.prepare('SELECT tenant, seq, body, hex(nodes) AS nodes FROM records ORDER BY tenant, seq').all().map((r) => JSON.stringify(r)) };
+        } finally {
+          db.close();
+        }
+      };
+      const before = look();
+      expect(before.pageSize).toBe(4096);
+      expect(before.records.length).toBeGreaterThanOrEqual(4);
+
+      const holder = new Database(file);
+      holder.prepare('SELECT count(*) FROM records').get();
+      const busy = await runCli(['store', 'rebuild', '--data', dir], env);
+      holder.close();
+      expect(busy.status).toBe(1);
+      expect(busy.stderr).toContain('STORE_UNAVAILABLE');
+      expect(look()).toEqual(before);
+
+      const done = await runCli(['store', 'rebuild', '--data', dir], env);
+      expect(done.status, done.stderr).toBe(0);
+      expect(done.stdout).toMatch(/pages of 4096 bytes rebuilt as 16384 in [0-9.]+ s/);
+      expect(look()).toEqual({ ...before, pageSize: 16384 });
+      const again = await runCli(['store', 'rebuild', '--data', dir], env);
+      expect([again.status, again.stdout]).toEqual([0, `${file}: pages of 16384 bytes already; nothing to do\n`]);
+      // The logs go on where they were.
+      expect((await runCli(['tenant', 'create', 'newer', '--json', '--data', dir], env)).status).toBe(0);
+      const missing = await runCli(['store', 'rebuild', '--data', join(dir, 'none')], env);
+      expect([missing.status, missing.stderr]).toEqual([1, expect.stringContaining('CONFIG_INVALID')]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 

@@ -11,7 +11,7 @@ import Database from 'better-sqlite3';
 import { LogSealer, isTrailsealError } from '@trailseal/format';
 import { afterAll, describe, expect, it } from 'vitest';
 import { SqliteStore } from '../src/store/sqlite.js';
-import { SQLITE_PAGE_SIZE } from '../src/store/sqlite-engine.js';
+import { SQLITE_PAGE_SIZE, rebuildWithPageSize } from '../src/store/sqlite-engine.js';
 import { storeConformance } from './store-conformance.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'trailseal-store-'));
@@ -83,14 +83,6 @@ describe('SQLite specifics', () => {
     await store.close();
     expect(pageSize(fresh)).toBe(SQLITE_PAGE_SIZE);
 
-    const rebuild = (file: string): void => {
-      const db = new Database(file);
-      try {
-        db.exec(`PRAGMA journal_mode = DELETE; PRAGMA page_size = ${SQLITE_PAGE_SIZE}; VACUUM; PRAGMA journal_mode = WAL;`);
-      } finally {
-        db.close();
-      }
-    };
     // A database an earlier build created: SQLite's default 4 KiB pages, WAL, content.
     const older = join(dir, 'older.db');
     const pre = new Database(older);
@@ -111,13 +103,14 @@ describe('SQLite specifics', () => {
       );
       expect((await old.getRecord('older', 0))?.canonical).toBe(genesis.canonical);
       expect(pageSize(older)).toBe(4096);
-      // The rebuild docs/operations.md gives ("SQLite page size"), while the store is open: refused, nothing changed.
-      expect(() => rebuild(older)).toThrow(/locked/);
+      // `trailseal store rebuild` (docs/operations.md, "SQLite page size") while the store is open: refused, nothing changed.
+      expect(() => rebuildWithPageSize(older)).toThrow(expect.objectContaining({ code: 'STORE_UNAVAILABLE' }));
     } finally {
       await old.close();
     }
     expect(pageSize(older)).toBe(4096);
-    rebuild(older);
+    expect(rebuildWithPageSize(older)).toEqual({ before: 4096, after: SQLITE_PAGE_SIZE });
+    expect(rebuildWithPageSize(older)).toEqual({ before: SQLITE_PAGE_SIZE, after: SQLITE_PAGE_SIZE });
     expect(pageSize(older)).toBe(SQLITE_PAGE_SIZE);
     const again = new SqliteStore({ path: older });
     try {

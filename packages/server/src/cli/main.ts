@@ -11,6 +11,7 @@
 //   trailseal proof SEQ [--size N]
 //   trailseal export --out DIR [selection] [--since-checkpoint FILE] [--disclose-mac-keys]
 //   trailseal sink create|list|pause|resume|replay|delete ...
+//   trailseal store rebuild [--data DIR]   16 KiB pages for an older SQLite database (service stopped)
 //
 // Client verbs take --url and --api-key, or TRAILSEAL_URL and TRAILSEAL_API_KEY.
 import { readFileSync } from 'node:fs';
@@ -19,7 +20,8 @@ import { isTrailsealError } from '@trailseal/format';
 import { TrailsealClient, TrailsealClientError } from '@trailseal/client';
 import { SETTINGS, loadConfig } from '../config.js';
 import { LogService } from '../log/service.js';
-import { openKeyWrapper, openStore, startService } from '../server.js';
+import { openKeyWrapper, openStore, sqlitePath, startService } from '../server.js';
+import { rebuildWithPageSize } from '../store/sqlite-engine.js';
 import type { Scope } from '../store/types.js';
 import { exportBundle, progressBar } from './export.js';
 import { apiRequest } from './http.js';
@@ -39,6 +41,7 @@ const USAGE = `usage:
   trailseal sink create --name NAME --webhook URL [--format json|ocsf|cef] [--action NAME|PREFIX.*]...
         [--outcome O]... [--tag T]... [--from-seq N] [--url URL] [--api-key KEY]
   trailseal sink list | pause ID | resume ID | replay ID --from-seq N | delete ID [--url URL] [--api-key KEY]
+  trailseal store rebuild [--data DIR]   (SQLite, with the service stopped: rebuild with 16 KiB pages)
 Settings of serve (flag / environment variable):
 ${Object.values(SETTINGS)
   .map((s) => `  --${s.flag} / ${s.env}: ${s.help}`)
@@ -71,6 +74,8 @@ async function main(argv: string[]): Promise<number> {
       return exportVerb(rest);
     case 'sink':
       return sinkVerb(rest);
+    case 'store':
+      return storeVerb(rest);
     case undefined:
     case 'help':
     case '--help':
@@ -362,6 +367,20 @@ async function emit(client: TrailsealClient, file: string | undefined): Promise<
           .map((l) => JSON.parse(l) as Record<string, unknown>);
   const receipts = await Promise.all(events.map((e) => client.emit(e)));
   for (const r of receipts) process.stdout.write(`${JSON.stringify(r)}\n`);
+  return 0;
+}
+
+/** `store rebuild`: an older SQLite database rebuilt with the page size of new ones (docs/operations.md, "SQLite page size"). */
+function storeVerb(args: string[]): number {
+  const [sub, ...rest] = args;
+  if (sub !== 'rebuild') throw new UsageError(`unknown store command ${JSON.stringify(sub ?? '')}`);
+  const { values } = parseArgs({ args: rest, options: { data: { type: 'string' } }, strict: true });
+  const cfg = loadConfig({ data: values.data });
+  const path = sqlitePath(cfg.dataDir);
+  const started = performance.now();
+  const { before, after } = rebuildWithPageSize(path);
+  const took = ((performance.now() - started) / 1000).toFixed(1);
+  process.stdout.write(before === after ? `${path}: pages of ${after} bytes already; nothing to do\n` : `${path}: pages of ${before} bytes rebuilt as ${after} in ${took} s\n`);
   return 0;
 }
 

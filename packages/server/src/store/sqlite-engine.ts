@@ -100,6 +100,33 @@ export function configureSqlite(db: Database.Database, busyTimeoutMs: number): v
   db.pragma('synchronous = FULL');
 }
 
+/**
+ * Rebuilds a database whose pages are smaller than SQLITE_PAGE_SIZE with
+ * pages of that size (`trailseal store rebuild`; docs/operations.md, "SQLite
+ * page size"): VACUUM copies every row into a new file, so the records, their
+ * order and their bytes are unchanged. It needs the database to itself: with
+ * any other connection open, SQLite refuses to leave WAL mode, and nothing
+ * changes (STORE_UNAVAILABLE).
+ */
+export function rebuildWithPageSize(path: string): { before: number; after: number } {
+  let db: Database.Database;
+  try {
+    db = new Database(path, { fileMustExist: true });
+  } catch (e) {
+    throw new TrailsealError('CONFIG_INVALID', `no SQLite database at ${path}`, { cause: e instanceof Error ? e.message : String(e) });
+  }
+  try {
+    const before = db.pragma('page_size', { simple: true }) as number;
+    if (before >= SQLITE_PAGE_SIZE) return { before, after: before };
+    db.exec(`PRAGMA journal_mode = DELETE; PRAGMA page_size = ${SQLITE_PAGE_SIZE}; VACUUM; PRAGMA journal_mode = WAL;`);
+    return { before, after: db.pragma('page_size', { simple: true }) as number };
+  } catch (e) {
+    throw storeFailure(e, `cannot rebuild ${path} (stop the service and every command using it first)`);
+  } finally {
+    db.close();
+  }
+}
+
 export class SqliteEngine {
   readonly db: Database.Database;
   readonly #s: ReturnType<typeof prepare>;
