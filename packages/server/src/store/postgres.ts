@@ -287,18 +287,27 @@ export class PostgresStore implements Store {
   }
 
   async append(tenant: string, eventIds: readonly string[], build: AppendBuilder): Promise<AppendResult> {
+    // The append's statements are named (prepared once per connection):
+    // PostgreSQL then skips parsing and analysing them at each commit, and
+    // plans them once when a generic plan costs no more than a custom one.
+    // Measured with one event per request from 64 clients, alternating runs:
+    // 4,137-4,790 events/s unnamed, 5,064-5,523 named (bench/README.md,
+    // sixth session). The plans check row-level security at execution
+    // (current_setting in the policies), and PostgreSQL re-plans a named
+    // statement when the role or the schema it was planned under changes.
     const result = await this.#tx('PostgreSQL write failed', { tenant, write: true }, async (c) => {
       // The row lock that serializes this tenant's appenders in every process.
       // Under READ COMMITTED the row returned is the newest committed head.
-      const hr = await c.query<HeadSql>(
-        'SELECT size, prev_hash, range, mac_generation, signing_generation, last_received_ms FROM heads WHERE tenant = $1 FOR UPDATE',
-        [tenant],
-      );
+      const hr = await c.query<HeadSql>({
+        name: 'trailseal-head-lock',
+        text: 'SELECT size, prev_hash, range, mac_generation, signing_generation, last_received_ms FROM heads WHERE tenant = $1 FOR UPDATE',
+        values: [tenant],
+      });
       if (hr.rows[0] === undefined) throw new TrailsealError('TENANT_NOT_FOUND', `no tenant ${tenant}`);
       const head = headOf(hr.rows[0]);
       const known = new Map<string, ReceiptRow>();
       if (eventIds.length > 0) {
-        const kr = await c.query<{ event_id: string; seq: number; received_ms: number; body: string; hash: Buffer }>(KNOWN_IDS_SQL, [tenant, eventIds]);
+        const kr = await c.query<{ event_id: string; seq: number; received_ms: number; body: string; hash: Buffer }>({ name: 'trailseal-known-ids', text: KNOWN_IDS_SQL, values: [tenant, eventIds] });
         for (const r of kr.rows) known.set(r.event_id, { seq: r.seq, leafHash: new Uint8Array(r.hash), receivedAt: logTimestamp(r.received_ms), record: r.body });
       }
       const plan = build(head, known);
@@ -307,11 +316,12 @@ export class PostgresStore implements Store {
       const h = plan.head;
       // The notification is delivered at COMMIT (and not at all on rollback):
       // other processes' delivery engines wake at once (subscribeCommits).
-      await c.query(
-        `WITH u AS (UPDATE heads SET size = $2, prev_hash = $3, range = $4, mac_generation = $5, signing_generation = $6, last_received_ms = $7 WHERE tenant = $1 RETURNING tenant)
+      await c.query({
+        name: 'trailseal-head-update',
+        text: `WITH u AS (UPDATE heads SET size = $2, prev_hash = $3, range = $4, mac_generation = $5, signing_generation = $6, last_received_ms = $7 WHERE tenant = $1 RETURNING tenant)
          SELECT pg_notify('${COMMIT_CHANNEL}', tenant) FROM u`,
-        [tenant, h.size, h.prevHash, joinHashes(h.range), h.macGeneration, h.signingGeneration, h.lastReceivedAtMs],
-      );
+        values: [tenant, h.size, h.prevHash, joinHashes(h.range), h.macGeneration, h.signingGeneration, h.lastReceivedAtMs],
+      });
       return { head: plan.head, records: plan.records.length };
     });
     this.#appended(result.records);
@@ -606,13 +616,14 @@ async function insertPlan(c: Tx, tenant: string, plan: AppendPlan): Promise<void
   let at = 0;
   for (const { sealed } of plan.records) at = packRecordNodes(sealed.nodes, nodes, at);
   // Record k's nodes start after the nodes of records 1 .. k-1: the running sum, in 32-byte hashes.
-  await c.query(
-    `INSERT INTO records (tenant, seq, event_id, received_ms, body, nodes)
+  await c.query({
+    name: 'trailseal-insert-records',
+    text: `INSERT INTO records (tenant, seq, event_id, received_ms, body, nodes)
      SELECT $1, s, NULLIF(e, ''), r, b, substring($7::bytea FROM ((sum(n) OVER (ORDER BY k) - n) * 32 + 1)::int FOR (n * 32)::int)
      FROM unnest($2::bigint[], string_to_array($3::text, E'\n'), $4::bigint[], string_to_array($5::text, E'\n'), $6::int[])
        WITH ORDINALITY AS t (s, e, r, b, n, k)`,
-    [tenant, seqs, eventIds.join('\n'), received, bodies.join('\n'), nodeCounts, nodes],
-  );
+    values: [tenant, seqs, eventIds.join('\n'), received, bodies.join('\n'), nodeCounts, nodes],
+  });
 }
 
 /**
