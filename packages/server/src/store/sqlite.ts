@@ -100,6 +100,17 @@ export class SqliteStore implements Store {
    * retries would keep building on each other's stale heads.
    */
   readonly #staleUpTo = new Map<string, number>();
+  /**
+   * Per tenant, the head this store's newest committed append left. The next
+   * append with none in flight builds on it rather than reading the head: a
+   * read transaction less per commit on the event loop. If another process
+   * appended meanwhile, the writer thread finds the head moved and answers
+   * "conflict", the entry goes, and the append is built again on the head
+   * read from the database, as after any conflict. (Every change of a head
+   * appends records, so its size and last hash, which the writer checks,
+   * name it whole.)
+   */
+  readonly #committed = new Map<string, HeadRow>();
   #closed = false;
 
   constructor(opts: SqliteStoreOptions) {
@@ -165,7 +176,7 @@ export class SqliteStore implements Store {
         await below.answered;
         below = this.#inFlight.get(tenant);
       }
-      const head = below?.head ?? this.#reader.head(tenant);
+      const head = below?.head ?? this.#committed.get(tenant) ?? this.#reader.head(tenant);
       if (head === undefined) throw new TrailsealError('TENANT_NOT_FOUND', `no tenant ${tenant}`);
       const { packed, result } = this.#plan(tenant, head, eventIds, build);
       let answer!: () => void;
@@ -182,8 +193,13 @@ export class SqliteStore implements Store {
       } finally {
         mine.below = undefined;
         if (this.#inFlight.get(tenant) === mine) this.#inFlight.delete(tenant);
-        // The appends built on this one are bound to fail as well.
-        if (outcome !== 'committed') this.#staleUpTo.set(tenant, this.#serial);
+        // Appends commit in the order they were posted: the newest commit leaves the stored head.
+        if (outcome === 'committed') this.#committed.set(tenant, result.head);
+        else {
+          this.#committed.delete(tenant);
+          // The appends built on this one are bound to fail as well.
+          this.#staleUpTo.set(tenant, this.#serial);
+        }
         answer();
       }
       if (outcome === 'committed') return result;
