@@ -118,6 +118,11 @@ describe.runIf(cliBuilt())('trailseal command', () => {
           db.close();
         }
       };
+      // The service runs on it as it is, and says how to rebuild it.
+      const older = await startServer(['--data', dir], env);
+      await older.stop();
+      expect(older.stderr()).toContain(`note: The SQLite database has pages of 4096 bytes`);
+      expect(older.stderr()).toContain(`trailseal store rebuild --data ${dir}`);
       const before = look();
       expect(before.pageSize).toBe(4096);
       expect(before.records.length).toBeGreaterThanOrEqual(4);
@@ -136,8 +141,12 @@ describe.runIf(cliBuilt())('trailseal command', () => {
       expect(look()).toEqual({ ...before, pageSize: 16384 });
       const again = await runCli(['store', 'rebuild', '--data', dir], env);
       expect([again.status, again.stdout]).toEqual([0, `${file}: pages of 16384 bytes already; nothing to do\n`]);
-      // The logs go on where they were.
+      // The logs go on where they were, and the service has nothing more to say about pages.
       expect((await runCli(['tenant', 'create', 'newer', '--json', '--data', dir], env)).status).toBe(0);
+      const rebuilt = await startServer(['--data', dir], env);
+      await rebuilt.stop();
+      expect(rebuilt.stderr()).toContain('listening at');
+      expect(rebuilt.stderr()).not.toContain('note:');
       const missing = await runCli(['store', 'rebuild', '--data', join(dir, 'none')], env);
       expect([missing.status, missing.stderr]).toEqual([1, expect.stringContaining('CONFIG_INVALID')]);
     } finally {

@@ -91,7 +91,7 @@ async function serve(args: string[]): Promise<number> {
   const { values } = parseArgs({ args, options: serveOptions, strict: true });
   const cfg = loadConfig(values as Record<string, string | undefined>);
   const running = await startService(cfg);
-  const lines = [`trailseal ${cfg.store === 'sqlite' ? `on ${cfg.dataDir}` : 'on PostgreSQL'} listening at ${running.url}`];
+  const lines = [`trailseal ${cfg.store === 'sqlite' ? `on ${cfg.dataDir}` : 'on PostgreSQL'} listening at ${running.url}`, ...running.notices.map((n) => `note: ${n}`)];
   if (running.adminToken !== undefined) {
     lines.push(
       '',

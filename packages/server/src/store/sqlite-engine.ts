@@ -274,6 +274,10 @@ export class SqliteEngine {
     return this.#read(() => (this.#s.listTenants.all() as TenantSql[]).map(tenantOf));
   }
 
+  pageSize(): number {
+    return this.#read(() => this.db.pragma('page_size', { simple: true }) as number);
+  }
+
   head(tenant: string): HeadRow | undefined {
     const r = this.#read(() => this.#s.getHead.get(tenant) as HeadSql | undefined);
     return r === undefined ? undefined : headOf(r);

@@ -222,6 +222,11 @@ export class SqliteStore implements Store {
     return { packed: writePlanOf(plan), result: { head: plan.head, records: plan.records.length } };
   }
 
+  /** The database's page size in bytes (SQLITE_PAGE_SIZE for one this build created). */
+  pageSize(): number {
+    return this.#reader.pageSize();
+  }
+
   async getHead(tenant: string): Promise<HeadRow | undefined> {
     return this.#reader.head(tenant);
   }
