@@ -163,35 +163,95 @@ export function canonicalEvent(event: EventV1): string {
   return joinEventParts(canonicalEventParts(event));
 }
 
+// The record's bytes are laid out in one buffer of this module, the head
+// then the tail, and handed out as views of it: building a record as text
+// made a string per log member and a list of pieces, all garbage once hashed,
+// and the strings were flattened and encoded again by the hashing. Only the
+// record being sealed is here: a view is read before the next call.
+let layout = new Uint8Array(8 * 1024);
+const utf8Encoder = new TextEncoder();
+/** Per record slot, `"name":` as bytes (log members; empty for runs). */
+const SLOT_PREFIX = RECORD_SLOTS.map((s) => utf8Encoder.encode('member' in s ? s.member.prefix : ''));
+
+/** Makes room for n more bytes at o. */
+function room(o: number, n: number): void {
+  if (o + n <= layout.length) return;
+  const bigger = new Uint8Array(Math.max(o + n, 2 * layout.length));
+  bigger.set(layout.subarray(0, o));
+  layout = bigger;
+}
+
+/** Writes text or bytes at o; returns the end. */
+function put(o: number, x: Bytes): number {
+  if (typeof x !== 'string') {
+    room(o, x.length);
+    layout.set(x, o);
+    return o + x.length;
+  }
+  // UTF-8 takes at most 3 bytes per UTF-16 code unit.
+  room(o, 3 * x.length);
+  return o + utf8Encoder.encodeInto(x, layout.subarray(o)).written;
+}
+
 /**
- * The record's slots [from, to) as pieces to concatenate, after `open` and
- * before `close`: the event's runs as `run(k)` gives them (text or bytes;
- * empty when the event has no member there) and the log's members as text,
- * with the commas between.
+ * Writes a log member's value at o; returns the end. The log's strings (a
+ * tenant id, times, hex hashes, key ids) are printable ASCII: written char
+ * by char between quotes, as RFC 8785 section 3.2.2.2 spells a string that
+ * needs no escape. Anything else goes through the member's serializer.
  */
-function slotPieces(run: (k: number) => Bytes, log: Readonly<Record<string, unknown>>, from: number, to: number, open: string, close: string): Bytes[] {
-  const out: Bytes[] = [];
-  let text = open;
+function putValue(o: number, v: unknown, member: Member): number {
+  if (typeof v === 'string') {
+    const n = v.length;
+    room(o, n + 2);
+    let q = o;
+    layout[q++] = 0x22;
+    for (let i = 0; i < n; i++) {
+      const c = v.charCodeAt(i);
+      if (c < 0x20 || c >= 0x7f || c === 0x22 || c === 0x5c) return put(o, member.ser(v));
+      layout[q++] = c;
+    }
+    layout[q++] = 0x22;
+    return q;
+  }
+  const text = member.ser(v);
+  if (typeof v !== 'number') return put(o, text);
+  // An integer's digits (section 3.2.2.3): ASCII.
+  room(o, text.length);
+  for (let i = 0; i < text.length; i++) layout[o++] = text.charCodeAt(i);
+  return o;
+}
+
+/**
+ * Writes the record's slots [from, to) at o, after `open` and before `close`
+ * (a byte; -1 for none): the event's runs as `run(k)` gives them (text or
+ * bytes; empty when the event has no member there) and the log's members,
+ * with the commas between. Returns the end.
+ */
+function putSlots(o: number, run: (k: number) => Bytes, log: Readonly<Record<string, unknown>>, from: number, to: number, open: number, close: number): number {
+  room(o, 1);
+  if (open !== -1) layout[o++] = open;
   let any = false;
   for (let i = from; i < to; i++) {
     const s = RECORD_SLOTS[i]!;
+    let value: unknown;
+    let x: Bytes = '';
     if ('run' in s) {
-      const x = run(s.run);
+      x = run(s.run);
       if (x.length === 0) continue;
-      if (any) text += ',';
-      if (text !== '') out.push(text);
-      text = '';
-      out.push(x);
     } else {
-      const v = log[s.member.name];
-      if (v === undefined) continue;
-      text += `${any ? ',' : ''}${s.member.prefix}${s.member.ser(v)}`;
+      value = log[s.member.name];
+      if (value === undefined) continue;
     }
+    const prefix = SLOT_PREFIX[i]!;
+    room(o, 1 + prefix.length);
+    if (any) layout[o++] = 0x2c;
+    for (let j = 0; j < prefix.length; j++) layout[o++] = prefix[j]!;
+    o = 'run' in s ? put(o, x) : putValue(o, value, s.member);
     any = true;
   }
-  text += close;
-  if (text !== '') out.push(text);
-  return out;
+  room(o, 1);
+  if (close !== -1) layout[o++] = close;
+  return o;
 }
 
 /**
@@ -199,8 +259,11 @@ function slotPieces(run: (k: number) => Bytes, log: Readonly<Record<string, unkn
  * bytes) and the log's members `log` (v, tenant, seq, received_at,
  * prev_hash, mac_key_id; `mac` is not read), split around `mac` as
  * canonicalRecordParts splits it, each side as pieces to concatenate: the
- * same bytes as canonicalRecordParts of that record object.
+ * same bytes as canonicalRecordParts of that record object, as UTF-8. The
+ * pieces are views of a buffer the next call reuses: hash them first.
  */
 export function recordPiecesFromEvent(run: (k: number) => Bytes, log: Readonly<Record<string, unknown>>): { head: Bytes[]; tail: Bytes[] } {
-  return { head: slotPieces(run, log, 0, MAC_SLOT, '{', ''), tail: slotPieces(run, log, MAC_SLOT + 1, RECORD_SLOTS.length, '', '}') };
+  const headEnd = putSlots(0, run, log, 0, MAC_SLOT, 0x7b, -1);
+  const end = putSlots(headEnd, run, log, MAC_SLOT + 1, RECORD_SLOTS.length, -1, 0x7d);
+  return { head: [layout.subarray(0, headEnd)], tail: [layout.subarray(headEnd, end)] };
 }
