@@ -212,6 +212,19 @@ function ws(): void {
   p = i;
 }
 
+/**
+ * After a member or an item: reads `,` (more follow: false) or `close` (the
+ * last one: true), with the whitespace around; anything else ends the read.
+ */
+function endOfMember(close: number): boolean {
+  ws();
+  const c = b[p++];
+  if (c === close) return true;
+  if (c !== 0x2c) giveUp();
+  ws();
+  return false;
+}
+
 function enter(): void {
   if (++depth > maxDepth) giveUp();
 }
@@ -492,12 +505,7 @@ function readMembers(node: RObj, top: boolean): boolean {
       pushSpan(at, first, np);
       if (at < last) inOrder = false;
       last = at;
-      ws();
-      const c = b[p];
-      p++;
-      if (c === 0x7d) break;
-      if (c !== 0x2c) giveUp();
-      ws();
+      if (endOfMember(0x7d)) break;
     }
   }
   if ((seen & node.required) !== node.required) giveUp();
@@ -626,12 +634,7 @@ function readFree(level: number): void {
         readFree(level + 1);
         pushSpan(0, first, np);
         if (count > 1 && compareNames(sp - 6, sp - 3) > 0) inOrder = false;
-        ws();
-        const d = b[p];
-        p++;
-        if (d === 0x7d) break;
-        if (d !== 0x2c) giveUp();
-        ws();
+        if (endOfMember(0x7d)) break;
       }
     }
     if (!inOrder) {
@@ -802,12 +805,7 @@ function readJsonBody(): void {
     for (;;) {
       if (events >= maxMembers) giveUp();
       readEvent();
-      ws();
-      const c = b[p];
-      p++;
-      if (c === 0x5d) break;
-      if (c !== 0x2c) giveUp();
-      ws();
+      if (endOfMember(0x5d)) break;
     }
     depth--;
   } else readEvent();
