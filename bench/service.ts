@@ -155,7 +155,7 @@ interface RawConnection {
  * its status and Content-Length. node:http's client cost the load generator
  * about 50 us of CPU per one-event request (0.52 CPU seconds per second at
  * 10,000 requests/s, on the two cores the server needs); this costs about
- * 26 (bench/README.md, sixth session). Both servers answer every request
+ * 21-26 (bench/README.md, sixth session). Both servers answer every request
  * with a Content-Length; a response without one fails the run.
  */
 function rawPoster(url: URL, token: string): { post: Post; close: () => void } {

@@ -99,7 +99,7 @@ export function canonicalRecordParts(record: Readonly<Record<string, unknown>>):
  * canonical event splits into one run per gap: `runs[k]` holds the event's
  * members of run k as canonical JSON without braces ('' when it has none).
  * The ingest path computes these off the sequencing thread; the sealer only
- * joins them with the log's members (recordPartsFromEvent).
+ * joins them with the log's members (recordPiecesFromEvent).
  */
 export interface EventParts {
   readonly id: string;
