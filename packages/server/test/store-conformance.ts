@@ -720,6 +720,37 @@ export function storeConformance(name: string, open: () => Promise<OpenedStore>)
       for (const [ms, seq] of expectAt) expect(await store.seqAtTime(row.id, ms), `seqAtTime(${ms - T0})`).toBe(seq);
     });
 
+    it('seqAtTime agrees with a scan of the records for every time in a log of many commits, clock steps back included', async () => {
+      const { row } = await createLog('timescan', T0);
+      // A fixed pseudo-random walk: commits of 1 to 7 events whose clock
+      // moves by 0, 1 or 250 ms, or 100 ms back (received_at then holds).
+      let state = 7;
+      const next = (n: number): number => {
+        state = (Math.imul(state, 1103515245) + 12345) >>> 0;
+        return (state >>> 8) % n;
+      };
+      let clock = T0;
+      let i = 0;
+      for (let c = 0; c < 60; c++) {
+        clock += [0, 1, 250, -100][next(4)]!;
+        await appendEvents(row, Array.from({ length: 1 + next(7) }, () => ev(i, `ts-${i++}`)), clock);
+      }
+      const received = (await allRecords(row.id)).map((r) => Date.parse((JSON.parse(r.canonical) as { received_at: string }).received_at));
+      expect(received.length).toBeGreaterThan(100);
+      const scan = (ms: number): number => {
+        const at = received.findIndex((t) => t >= ms);
+        return at === -1 ? received.length : at;
+      };
+      const probes = new Set([0, Number.MAX_SAFE_INTEGER, ...received.flatMap((t) => [t - 1, t, t + 1])]);
+      const got: [number, number][] = [];
+      const want: [number, number][] = [];
+      for (const ms of probes) {
+        got.push([ms, await store.seqAtTime(row.id, ms)]);
+        want.push([ms, scan(ms)]);
+      }
+      expect(got).toEqual(want);
+      expect(await store.seqAtTime(tenantId('no-such-tenant'), T0)).toBe(0);
+    });
     it('checkpoints: put, latest, at, and a second put for a size is a no-op', async () => {
       const { row } = await createLog('cps');
       expect(await store.latestCheckpoint(row.id)).toBeUndefined();

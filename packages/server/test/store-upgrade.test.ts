@@ -77,6 +77,8 @@ interface Shape {
   version: string | undefined;
   tables: string[];
   recordColumns: string[];
+  /** The named indexes on records (not the primary key's). */
+  recordIndexes: string[];
   /** Tables with row-level security enabled and forced (PostgreSQL). */
   forcedRls: string[];
 }
@@ -110,6 +112,7 @@ const sqlite: Kind = {
         version: db.prepare(`SELECT value FROM meta WHERE name = 'schema_version'`).pluck().get() as string | undefined,
         tables: db.prepare(`SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name`).pluck().all() as string[],
         recordColumns: db.prepare(`SELECT name FROM pragma_table_info('records') ORDER BY cid`).pluck().all() as string[],
+        recordIndexes: db.prepare(`SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'records' AND sql IS NOT NULL ORDER BY name`).pluck().all() as string[],
         forcedRls: [],
       };
     } finally {
@@ -148,6 +151,7 @@ const postgres: Kind = {
       version: (await c.query<{ value: string }>(`SELECT value FROM meta WHERE name = 'schema_version'`)).rows[0]?.value,
       tables: (await c.query<{ t: string }>(`SELECT relname AS t FROM pg_class WHERE relkind = 'r' AND relnamespace = 'public'::regnamespace ORDER BY relname`)).rows.map((r) => r.t),
       recordColumns: (await c.query<{ c: string }>(`SELECT attname AS c FROM pg_attribute WHERE attrelid = 'records'::regclass AND attnum > 0 AND NOT attisdropped ORDER BY attnum`)).rows.map((r) => r.c),
+      recordIndexes: (await c.query<{ i: string }>(`SELECT indexname AS i FROM pg_indexes WHERE tablename = 'records' AND indexname <> 'records_pkey' ORDER BY indexname`)).rows.map((r) => r.i),
       forcedRls: (await c.query<{ t: string }>(`SELECT relname AS t FROM pg_class WHERE relkind = 'r' AND relnamespace = 'public'::regnamespace AND relrowsecurity AND relforcerowsecurity ORDER BY relname`)).rows.map((r) => r.t),
     })),
   rows: (url) =>
@@ -187,6 +191,7 @@ for (const kind of havePg ? [sqlite, postgres] : [sqlite]) {
       expect(shape.version).toBe('1');
       expect(shape.tables).toContain('nodes');
       expect(shape.recordColumns).toEqual(['tenant', 'seq', 'event_id', 'received_ms', 'body']);
+      expect(shape.recordIndexes).toEqual(['records_event_id', 'records_received']);
     });
 
     it('moves every node hash into its record row: each old row is served as before, and each record yields its nodes', async () => {
@@ -200,6 +205,8 @@ for (const kind of havePg ? [sqlite, postgres] : [sqlite]) {
         expect(shape.tables).not.toContain('nodes');
         expect(shape.tables).not.toContain('records_v2');
         expect([...shape.recordColumns].sort()).toEqual(['body', 'event_id', 'nodes', 'received_ms', 'seq', 'tenant']);
+        // The index on received_ms is dropped: seqAtTime searches the primary key.
+        expect(shape.recordIndexes).toEqual(['records_event_id']);
         // The upgrade lifts forced row-level security for itself only.
         expect(shape.forcedRls).toEqual(kind.name === 'postgres' ? ['checkpoints', 'heads', 'records'] : []);
         for (const n of old.nodes) {
@@ -220,6 +227,12 @@ for (const kind of havePg ? [sqlite, postgres] : [sqlite]) {
             });
           }
           expect((await store.getNodes(t.id, ids)).map(toHex)).toEqual(hashes);
+          // Time queries answer as a scan of the old rows' received_at would.
+          const received = records.map((r) => Date.parse((JSON.parse(r.canonical) as { received_at: string }).received_at));
+          for (const ms of new Set(received.flatMap((at) => [at - 1, at, at + 1]))) {
+            const first = received.findIndex((at) => at >= ms);
+            expect([ms, await store.seqAtTime(t.id, ms)]).toEqual([ms, first === -1 ? records.length : first]);
+          }
           const head = (await store.getHead(t.id))!;
           expect([head.size, head.range.map(toHex)]).toEqual([records.length, range.hashes.map(toHex)]);
           recomputed += ids.length;

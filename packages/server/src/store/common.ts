@@ -79,6 +79,40 @@ export function packRecordNodes(nodes: readonly { readonly hash: Uint8Array }[],
   return at;
 }
 
+/**
+ * The statement behind Store.seqAtTime, for both engines (`tenant` and `ms`
+ * are their placeholders): the first seq whose received_ms is at least ms,
+ * or the head's size when there is none. received_at never decreases along a
+ * tenant's log (the sequencer takes the later of its clock and the head's
+ * last_received_ms; verifiers check it, docs/spec/bundle.md TIME_REORDER), so
+ * a binary search over seq in [0, size) finds it: about log2(size)
+ * primary-key probes, in one statement, in the statement's snapshot, with no
+ * index on received_ms for every insert to keep (docs/stores.md, "Time queries").
+ * The answer is one row (lo, hi) with lo = hi; lo < hi means the record at
+ * (lo + hi) / 2 is missing below the head's size (seqAtTimeResult); no row:
+ * no such tenant.
+ */
+export function seqAtTimeSql(tenant: string, ms: string): string {
+  return `WITH RECURSIVE s(lo, hi) AS (
+      SELECT CAST(0 AS BIGINT), size FROM heads WHERE tenant = ${tenant}
+      UNION ALL
+      SELECT CASE WHEN r.received_ms >= ${ms} THEN s.lo ELSE (s.lo + s.hi) / 2 + 1 END,
+             CASE WHEN r.received_ms >= ${ms} THEN (s.lo + s.hi) / 2 ELSE s.hi END
+      FROM s JOIN records r ON r.tenant = ${tenant} AND r.seq = (s.lo + s.hi) / 2
+      WHERE s.lo < s.hi)
+    SELECT lo, hi FROM s ORDER BY hi - lo LIMIT 1`;
+}
+
+/** Store.seqAtTime's answer from the row seqAtTimeSql returned (undefined: no tenant, 0). */
+export function seqAtTimeResult(tenant: string, row: { lo: number; hi: number } | undefined): number {
+  if (row === undefined) return 0;
+  if (row.lo !== row.hi) {
+    const seq = Math.floor((row.lo + row.hi) / 2);
+    throw new TrailsealError('SEQ_GAP', `record ${seq} of tenant ${tenant} is not stored, below the head's size`, { seq });
+  }
+  return row.lo;
+}
+
 export function joinHashes(hashes: readonly Uint8Array[]): Buffer {
   return Buffer.concat(hashes.map((h) => Buffer.from(h.buffer, h.byteOffset, h.byteLength)));
 }

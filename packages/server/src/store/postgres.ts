@@ -18,7 +18,7 @@
 // as a superuser.
 import pg from 'pg';
 import { TrailsealError, logTimestamp, type NodeId } from '@trailseal/format';
-import { checkPlan, joinHashes, nodeHome, nodeMissing, packRecordNodes, storeFailure } from './common.js';
+import { checkPlan, joinHashes, nodeHome, nodeMissing, packRecordNodes, seqAtTimeResult, seqAtTimeSql, storeFailure } from './common.js';
 import { SINK_COLUMNS, headOf, keyOf, sinkOf, sinkPatchColumns, sinkValues, tenantOf, type HeadSql, type KeySql, type SinkSql, type TenantSql } from './rows.js';
 import type { ApiKeyRow, AppendBuilder, AppendPlan, AppendResult, CheckpointRow, HeadRow, ReceiptRow, RecordQuery, Scope, SinkPatch, SinkRow, Store, StoredRecord, TenantRow } from './types.js';
 
@@ -58,7 +58,6 @@ CREATE TABLE IF NOT EXISTS records (
   received_ms bigint NOT NULL, body text NOT NULL, ${RECORD_NODES_COLUMN},
   PRIMARY KEY (tenant, seq));
 CREATE UNIQUE INDEX IF NOT EXISTS records_event_id ON records (tenant, event_id) WHERE event_id IS NOT NULL;
-CREATE INDEX IF NOT EXISTS records_received ON records (tenant, received_ms);
 CREATE TABLE IF NOT EXISTS checkpoints (
   tenant text COLLATE "C" NOT NULL, size bigint NOT NULL, note text NOT NULL,
   PRIMARY KEY (tenant, size));
@@ -234,6 +233,10 @@ export class PostgresStore implements Store {
       if (version > SCHEMA_VERSION) {
         throw new TrailsealError('CONFIG_INVALID', `the database has schema version ${version}; this build understands up to ${SCHEMA_VERSION}`);
       }
+      // Earlier builds kept an index on (tenant, received_ms) for seqAtTime,
+      // which now searches the primary key (seqAtTimeSql): the index only
+      // cost every insert. An older build recreates it, harmlessly.
+      await c.query('DROP INDEX IF EXISTS records_received');
       if (version === SCHEMA_VERSION) return;
       if (version === 1) await upgradeFrom1(c);
       await c.query(SCHEMA + GRANTS + POLICIES);
@@ -385,15 +388,8 @@ export class PostgresStore implements Store {
   }
 
   async seqAtTime(tenant: string, ms: number): Promise<number> {
-    const r = await this.#tenantQuery<{ seq: number }>(
-      tenant,
-      `SELECT coalesce(
-         (SELECT seq FROM records WHERE tenant = $1 AND received_ms >= $2 ORDER BY received_ms, seq LIMIT 1),
-         (SELECT size FROM heads WHERE tenant = $1),
-         0) AS seq`,
-      [tenant, ms],
-    );
-    return r[0]?.seq ?? 0;
+    const r = await this.#tenantQuery<{ lo: number; hi: number }>(tenant, seqAtTimeSql('$1', '$2'), [tenant, ms]);
+    return seqAtTimeResult(tenant, r[0]);
   }
 
   async getNodes(tenant: string, ids: readonly NodeId[]): Promise<Uint8Array[]> {

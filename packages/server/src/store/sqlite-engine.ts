@@ -9,7 +9,7 @@
 // it extends, whichever process or thread wrote last.
 import Database from 'better-sqlite3';
 import { TrailsealError, logTimestamp } from '@trailseal/format';
-import { joinHashes, nodeHome, nodeMissing, storeFailure } from './common.js';
+import { joinHashes, nodeHome, nodeMissing, seqAtTimeResult, seqAtTimeSql, storeFailure } from './common.js';
 import { SINK_COLUMNS, headOf, keyOf, sinkOf, sinkPatchColumns, sinkValues, tenantOf, type HeadSql, type KeySql, type SinkSql, type TenantSql } from './rows.js';
 import type { ApiKeyRow, CheckpointRow, HeadRow, ReceiptRow, Scope, SinkPatch, SinkRow, StoredRecord, TenantRow } from './types.js';
 
@@ -26,8 +26,7 @@ const RECORDS_COLUMNS = `
   tenant TEXT NOT NULL, seq INTEGER NOT NULL, event_id TEXT, received_ms INTEGER NOT NULL, nodes BLOB NOT NULL,
   body TEXT NOT NULL, PRIMARY KEY (tenant, seq)`;
 const RECORDS_INDEXES = `
-CREATE UNIQUE INDEX IF NOT EXISTS records_event_id ON records (tenant, event_id) WHERE event_id IS NOT NULL;
-CREATE INDEX IF NOT EXISTS records_received ON records (tenant, received_ms);`;
+CREATE UNIQUE INDEX IF NOT EXISTS records_event_id ON records (tenant, event_id) WHERE event_id IS NOT NULL;`;
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -141,6 +140,11 @@ export class SqliteEngine {
       this.db.pragma('foreign_keys = ON');
       this.db.exec(SCHEMA);
       upgradeFromVersion1(this.db);
+      // Earlier builds kept an index on (tenant, received_ms) for seqAtTime,
+      // which now searches the primary key (seqAtTimeSql): the index only
+      // cost every insert. Gone at the first open by this build; an older
+      // build that opens the database again recreates it, harmlessly.
+      this.db.exec('DROP INDEX IF EXISTS records_received');
     } catch (e) {
       throw storeFailure(e, `cannot open the SQLite database ${path}`);
     }
@@ -302,8 +306,7 @@ export class SqliteEngine {
   }
 
   seqAtTime(tenant: string, ms: number): number {
-    const r = this.#read(() => this.#s.seqAtTime.get(tenant, ms) as { seq: number } | undefined);
-    return r !== undefined ? r.seq : (this.head(tenant)?.size ?? 0);
+    return seqAtTimeResult(tenant, this.#read(() => this.#s.seqAtTime.get({ tenant, ms }) as { lo: number; hi: number } | undefined));
   }
 
   /**
@@ -423,7 +426,7 @@ function prepare(db: Database.Database) {
     insertRecord: db.prepare('INSERT INTO records (tenant, seq, event_id, received_ms, nodes, body) VALUES (?, ?, ?, ?, ?, CAST(? AS TEXT))'),
     getRecord: db.prepare('SELECT body FROM records WHERE tenant = ? AND seq = ?'),
     listRecords: db.prepare('SELECT seq, body FROM records WHERE tenant = ? AND seq >= ? AND seq < ? ORDER BY seq LIMIT ?'),
-    seqAtTime: db.prepare('SELECT seq FROM records WHERE tenant = ? AND received_ms >= ? ORDER BY received_ms, seq LIMIT 1'),
+    seqAtTime: db.prepare(seqAtTimeSql('@tenant', '@ms')),
     // Driven from the seqs (CROSS JOIN fixes the order): one primary-key probe each.
     getNodes: db.prepare('SELECT r.seq, r.nodes FROM json_each(@seqs) AS j CROSS JOIN records r ON r.tenant = @tenant AND r.seq = j.value'),
     insertCheckpoint: db.prepare('INSERT OR IGNORE INTO checkpoints (tenant, size, note) VALUES (?, ?, ?)'),
