@@ -150,6 +150,12 @@ if (EVENT_RUN_LAYOUT.names.join() !== EVENT.fields.map((f) => decoder.decode(f.n
 }
 const ID_AT = EVENT_RUN_LAYOUT.names.indexOf('id');
 const ACTION_AT = EVENT_RUN_LAYOUT.names.indexOf('action');
+const CONTEXT_AT = EVENT_RUN_LAYOUT.names.indexOf('context');
+if (EVENT.fields[CONTEXT_AT]?.node.k !== FREE || EVENT.fields.some((f, i) => i !== CONTEXT_AT && f.node.k === FREE)) {
+  throw new Error('event-reader: context must be the one free-form member of an event');
+}
+/** The bytes of `"context":`, before the context's canonical form in the output. */
+const CONTEXT_PREFIX_BYTES = EVENT.fields[CONTEXT_AT]!.name.length + 3;
 for (const at of [ID_AT, ACTION_AT]) {
   const node = EVENT.fields[at]?.node;
   // runChecks takes their text from their format checks.
@@ -167,15 +173,14 @@ let b: Uint8Array = new Uint8Array(0);
 let p = 0;
 
 // An event is read into pieces, not bytes: two numbers each, a range [start,
-// end) of the body, or ~id and 0 for a constant. Putting members in canonical
-// order then moves a few numbers per member, and every byte of output is
-// copied once, from the body, when the event's runs are gathered.
+// end) of the body, or ~id and 0 for a constant (and the SKIP and CALL
+// pieces below). Members are put in canonical order without moving their
+// pieces (callInOrder), and every byte of output is copied once, from the
+// body, when the event's runs are gathered.
 let pieces: Int32Array = new Int32Array(2 * 1024);
 let np = 0;
 /** The first piece of the member being read: pieces before it are not extended. */
 let floor = 0;
-/** A copy of the pieces of an object being put in order. */
-let spare: Int32Array = new Int32Array(2 * 1024);
 /** Member spans of the objects open, three numbers each: member index (or 0 in context), first and end piece number. */
 let spans: Int32Array = new Int32Array(3 * 256);
 let sp = 0;
@@ -290,6 +295,23 @@ function piece(start: number, end: number): void {
   pieces[np] = start;
   pieces[np + 1] = end;
   np += 2;
+}
+
+// Two more kinds of piece, below every constant's ~id: SKIP (gathering
+// goes on at piece pieces[k + 1]) and CALL, which takes two slots (the
+// pieces [pieces[k + 1], pieces[k + 2]) are gathered, then the piece after
+// it). readObject uses them to put an object's members in canonical order
+// without moving their pieces.
+const SKIP = -0x40000000;
+const CALL = -0x40000001;
+
+function call(from: number, to: number): void {
+  if (np + 4 > pieces.length) pieces = grow(pieces, np + 4);
+  pieces[np] = CALL;
+  pieces[np + 1] = from;
+  pieces[np + 2] = to;
+  pieces[np + 3] = 0;
+  np += 4;
 }
 
 /** A constant piece. */
@@ -559,9 +581,11 @@ function readObject(node: RObj): void {
   enter();
   const base = sp;
   konst(OPEN_OBJECT);
+  // Room for a jump over the members, should they come out of canonical order.
+  const jump = np;
+  konst(EMPTY);
   if (!readMembers(node, false)) {
     // Placed by member index, not sorted: a span's key is its member's canonical index.
-    const order = orderScratch;
     let n = 0;
     for (let i = base; i < sp; i += 3) slots[spans[i]!] = i;
     for (let m = 0; m < node.fields.length; m++) {
@@ -569,7 +593,7 @@ function readObject(node: RObj): void {
       order[n++] = slots[m]!;
       slots[m] = -1;
     }
-    reorder(base, order, n);
+    callInOrder(jump, order, n);
   }
   sp = base;
   konst(CLOSE_OBJECT);
@@ -578,28 +602,22 @@ function readObject(node: RObj): void {
 
 /** Span stack index by member index, for the object being put in order (-1: absent). */
 const slots = new Int32Array(32).fill(-1);
-const orderScratch = new Int32Array(32);
+const order = new Int32Array(32);
 
 /**
- * Rewrites the pieces of the members whose spans are on the stack from
- * `base` (the last pieces written) in `order` (span stack indices), with a
- * comma before every member but the first.
+ * Puts the members whose spans are on the stack in `order` (span stack
+ * indices, `count` of them): their pieces stay where they are, and the
+ * placeholder at `jump` (before the first) becomes a SKIP to a table, written
+ * here, that CALLs each in turn without the separator it was read with,
+ * after the separator of its new place.
  */
-function reorder(base: number, order: ArrayLike<number>, count: number): void {
-  const from = spans[base + 1]!;
-  const n = np - from;
-  if (spare.length < n) spare = new Int32Array(Math.max(n, 2 * spare.length));
-  // A loop, not TypedArray#set: objects are a few dozen numbers, less than a subarray costs to make.
-  for (let j = 0; j < n; j++) spare[j] = pieces[from + j]!;
-  let q = from;
+function callInOrder(jump: number, order: ArrayLike<number>, count: number): void {
+  pieces[jump] = SKIP;
+  pieces[jump + 1] = np;
   for (let k = 0; k < count; k++) {
     const i = order[k]!;
-    const s = spans[i + 1]! - from;
-    const e = spans[i + 2]! - from;
-    pieces[q] = ~(k === 0 ? EMPTY : COMMA);
-    pieces[q + 1] = 0;
-    for (let j = s + 2; j < e; j++) pieces[q + j - s] = spare[j]!;
-    q += e - s;
+    konst(k === 0 ? EMPTY : COMMA);
+    call(spans[i + 1]! + 2, spans[i + 2]!);
   }
 }
 
@@ -626,17 +644,10 @@ function compareNames(x: number, y: number): number {
   }
 }
 
-/** `context`: any JSON object, within LIMITS, into canonical form (p at its `{`). */
+/** `context`: any JSON object, within LIMITS, into canonical form (p at its `{`); readEvent checks its size when it is gathered. */
 function readContext(): void {
-  const first = np;
   contextNodes = 0;
   readFree(1);
-  let size = 0;
-  for (let k = first; k < np; k += 2) {
-    const s = pieces[k]!;
-    size += s >= 0 ? pieces[k + 1]! - s : CONSTANTS[~s]!.length;
-  }
-  if (size > LIMITS.maxContextBytes) giveUp();
 }
 
 /** A value inside context at context depth `level` (the context object is 1; checkContext counts the same way). */
@@ -652,6 +663,8 @@ function readFree(level: number): void {
     enter();
     const base = sp;
     konst(OPEN_OBJECT);
+    const jump = np;
+    konst(EMPTY);
     let count = 0;
     let inOrder = true;
     ws();
@@ -679,10 +692,10 @@ function readFree(level: number): void {
       }
     }
     if (!inOrder) {
-      const order: number[] = [];
-      for (let i = base; i < sp; i += 3) order.push(i);
-      order.sort(compareNames);
-      reorder(base, order, order.length);
+      const byName: number[] = [];
+      for (let i = base; i < sp; i += 3) byName.push(i);
+      byName.sort(compareNames);
+      callInOrder(jump, byName, byName.length);
     }
     sp = base;
     konst(CLOSE_OBJECT);
@@ -722,7 +735,7 @@ let maxEvents = 0;
 /** First and end piece of each top-level member, by canonical index (-1: absent). */
 const memberPieces = new Int32Array(2 * EVENT.fields.length);
 
-/** Copies pieces [from, to) to the output. */
+/** Copies pieces [from, to) to the output, following SKIP and CALL pieces. */
 function gather(from: number, to: number): void {
   const w = work;
   const at = bAt;
@@ -736,9 +749,16 @@ function gather(from: number, to: number): void {
         w.copyWithin(q, at + s, at + e);
         q += e - s;
       }
-    } else {
+    } else if (s > SKIP) {
       const c = CONSTANTS[~s]!;
       for (let i = 0; i < c.length; i++) w[q++] = c[i]!;
+    } else if (s === SKIP) {
+      k = pieces[k + 1]! - 2;
+    } else {
+      o = q - outAt;
+      gather(pieces[k + 1]!, pieces[k + 2]!);
+      q = outAt + o;
+      k += 2;
     }
   }
   o = q - outAt;
@@ -782,7 +802,10 @@ function readEvent(): void {
       const first = memberPieces[2 * m]!;
       if (first < 0) continue;
       if (o > runStart) work[outAt + o++] = 0x2c;
+      const before = o;
       gather(first, memberPieces[2 * m + 1]!);
+      // The context's canonical size (LIMITS.maxContextBytes), as gathered.
+      if (m === CONTEXT_AT && o - before - CONTEXT_PREFIX_BYTES > LIMITS.maxContextBytes) giveUp();
     }
     ends[e * EVENT_RUN_COUNT + r] = o;
     if (o > runStart) nonEmpty++;
