@@ -17,6 +17,7 @@ import {
 } from '@trailseal/format';
 import { requireScope, type Authenticator, type Principal } from '../auth.js';
 import { SYSTEM_TENANT, type LogService } from '../log/service.js';
+import { receiptsBody } from '../log/writer.js';
 import type { ApiKeyRow, Scope } from '../store/types.js';
 import { openApiDocument } from './openapi.js';
 import { parseBody, type Body, type BodyKind, type BodyLimits } from './body.js';
@@ -136,7 +137,7 @@ export function buildApp(opts: AppOptions): FastifyInstance {
       const prepared = req.body as PreparedEvents | undefined;
       if (prepared === undefined) throw new TrailsealError('UNSUPPORTED_MEDIA_TYPE', 'send application/json or application/x-ndjson');
       const receipts = await svc.ingest(tenantOf(req), prepared);
-      reply.code(201).send({ receipts });
+      reply.code(201).type('application/json; charset=utf-8').send(receiptsBody(receipts));
     });
   });
 
