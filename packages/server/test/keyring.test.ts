@@ -6,7 +6,9 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { isTrailsealError } from '@trailseal/format';
 import { LocalKeyWrapper, loadRootKey } from '../src/keyring.js';
-import { loadConfig } from '../src/config.js';
+import { execFileSync } from 'node:child_process';
+import { pathToFileURL } from 'node:url';
+import { DEFAULT_HEAP_GROWING_PERCENT, loadConfig } from '../src/config.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'trailseal-keys-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -83,5 +85,33 @@ describe('configuration', () => {
     expect(message).toContain('--store="mysql://x"');
     expect(message).toContain('TRAILSEAL_LOG_LEVEL="loud"');
     expect(() => loadConfig({ 'max-queue': '10', 'max-batch-events': '11' }, {})).toThrow('--max-queue (10) must be at least --max-batch-events (11)');
+  });
+
+  it('the heap growing factor: 400 by default, 0 for V8 own choice, and applied at run time (a larger one makes full collections rarer)', () => {
+    expect(DEFAULT_HEAP_GROWING_PERCENT).toBe(400);
+    expect(loadConfig({}, {}).heapGrowingPercent).toBe(400);
+    expect(loadConfig({}, { TRAILSEAL_HEAP_GROWING_PERCENT: '0' }).heapGrowingPercent).toBe(0);
+    expect(() => loadConfig({ 'heap-growing-percent': '1001' }, {})).toThrow('--heap-growing-percent="1001"');
+    // Objects that outlive two young-generation collections and then die, as
+    // a batch's do: the full collections they cause in a fresh process, with
+    // the flag set after start as `trailseal serve` sets it.
+    const config = pathToFileURL(join(import.meta.dirname, '../dist/config.js')).href;
+    const majors = (percent: number): number => {
+      const script = `
+        const { applyHeapGrowingPercent } = await import(${JSON.stringify(config)});
+        const { PerformanceObserver, constants } = await import('node:perf_hooks');
+        applyHeapGrowingPercent(${percent});
+        let n = 0;
+        new PerformanceObserver((l) => { for (const e of l.getEntries()) if (e.detail.kind === constants.NODE_PERFORMANCE_GC_MAJOR) n++; }).observe({ entryTypes: ['gc'] });
+        const ring = new Array(200000);
+        for (let i = 0; i < 6000000; i++) ring[i % ring.length] = { i, s: 'x' + i };
+        await new Promise((r) => setTimeout(r, 50));
+        console.log(n);`;
+      return Number(execFileSync(process.execPath, ['--input-type=module', '-e', script]).toString().trim());
+    };
+    const at10 = majors(10);
+    const at400 = majors(400);
+    expect(at10).toBeGreaterThan(8);
+    expect(at400).toBeLessThan(at10 / 2);
   });
 });

@@ -18,7 +18,7 @@ import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { isTrailsealError } from '@trailseal/format';
 import { TrailsealClient, TrailsealClientError } from '@trailseal/client';
-import { SETTINGS, loadConfig } from '../config.js';
+import { SETTINGS, applyHeapGrowingPercent, loadConfig } from '../config.js';
 import { LogService } from '../log/service.js';
 import { openKeyWrapper, openStore, sqlitePath, startService } from '../server.js';
 import { rebuildWithPageSize } from '../store/sqlite-engine.js';
@@ -90,6 +90,7 @@ async function main(argv: string[]): Promise<number> {
 async function serve(args: string[]): Promise<number> {
   const { values } = parseArgs({ args, options: serveOptions, strict: true });
   const cfg = loadConfig(values as Record<string, string | undefined>);
+  applyHeapGrowingPercent(cfg.heapGrowingPercent);
   const running = await startService(cfg);
   const lines = [`trailseal ${cfg.store === 'sqlite' ? `on ${cfg.dataDir}` : 'on PostgreSQL'} listening at ${running.url}`, ...running.notices.map((n) => `note: ${n}`)];
   if (running.adminToken !== undefined) {
