@@ -8,7 +8,7 @@
 import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_JSON_LIMITS, EVENT_RUN_COUNT, LOG_FIELDS, SYSTEM_ACTION_PREFIX, joinEventParts, TrailsealError, canonicalEventParts, canonicalize, parseJsonBytes, preparedEvent, preparedFromParts, readEvents, validateEvent } from '@trailseal/format';
+import { DEFAULT_JSON_LIMITS, EVENT_RUN_COUNT, LOG_FIELDS, SYSTEM_ACTION_PREFIX, joinEventParts, TrailsealError, canonicalEventParts, canonicalize, parseJsonBytes, preparedEvent, preparedFromParts, readEvents, readEventsInPlace, validateEvent } from '@trailseal/format';
 import type { EventV1, PreparedEvents, ReadLimits } from '@trailseal/format';
 import { validEvent } from '../../../test-support/arbitraries.js';
 import { richEvent } from '../../../test-support/events.js';
@@ -66,7 +66,27 @@ function expectSame(got: PreparedEvents, want: PreparedEvents, what: string): vo
   expect(firstDifference(got.data, want.data), `data of ${what}`).toBeUndefined();
 }
 
-/** Runs both paths and checks the contract: a result from the reader is the reference's result. */
+/**
+ * readEventsInPlace of the body in a buffer of room (filled with a marker
+ * beyond the body): the same outcome as readEvents, the body left as it was,
+ * and the result a view of that buffer after the body.
+ */
+function inPlace(bytes: Uint8Array, kind: Kind, lim: ReadLimits, got: PreparedEvents | undefined): void {
+  const room = new Uint8Array(2 * bytes.length + 7).fill(0xee);
+  room.set(bytes);
+  const there = readEventsInPlace(room, bytes.length, kind, lim);
+  expect(firstDifference(room.subarray(0, bytes.length), bytes), `readEventsInPlace wrote into the body ${show(bytes)}`).toBeUndefined();
+  if (got === undefined) {
+    expect(there, `readEventsInPlace gave a result where readEvents did not: ${show(bytes)}`).toBeUndefined();
+    return;
+  }
+  expect(there, `readEventsInPlace declined ${show(bytes)}`).toBeDefined();
+  expectSame(there!, got, `${show(bytes)}, read in place`);
+  expect(there!.data.buffer).toBe(room.buffer);
+  expect(there!.data.byteOffset).toBe(bytes.length);
+}
+
+/** Runs both paths and checks the contract: a result from the reader is the reference's result; in place too. */
 function agree(bytes: Uint8Array, kind: Kind = 'json', lim = READ_LIMITS): { got: PreparedEvents | undefined; want: PreparedEvents | undefined } {
   const want = reference(bytes, kind, lim);
   const got = readEvents(bytes, kind, lim);
@@ -74,6 +94,7 @@ function agree(bytes: Uint8Array, kind: Kind = 'json', lim = READ_LIMITS): { got
     expect(want, `readEvents gave a result for a body the reference path rejects: ${show(bytes)}`).toBeDefined();
     expectSame(got, want!, show(bytes));
   }
+  inPlace(bytes, kind, lim, got);
   return { got, want };
 }
 
@@ -196,6 +217,18 @@ describe('readEvents on valid bodies', () => {
     expect(first.data.buffer).not.toBe(again[0]!.data.buffer);
     expect(firstDifference(first.data, before)).toBeUndefined();
     expectSame(again[0]!, reference(TB, 'json', READ_LIMITS)!, 'the single event read after the batch');
+  });
+
+  it('reads in place only with room for the output after the body, and leaves the workspace of readEvents alone', () => {
+    expect(() => readEventsInPlace(new Uint8Array(2 * TB.length - 1), TB.length, 'json', READ_LIMITS)).toThrow(TrailsealError);
+    const room = new Uint8Array(2 * THOUSAND.length);
+    room.set(THOUSAND);
+    const there = readEventsInPlace(room, THOUSAND.length, 'json', READ_LIMITS)!;
+    // Reads after it use a workspace of their own, never the caller's buffer
+    // (800 events: their output would reach where the batch's is).
+    const most = enc.encode(js(RICH.slice(0, 800)));
+    expectSame(readEvents(most, 'json', READ_LIMITS)!, reference(most, 'json', READ_LIMITS)!, '800 events after a read in place');
+    expectSame(there, reference(THOUSAND, 'json', READ_LIMITS)!, 'the batch read in place, after another read');
   });
 });
 
@@ -328,6 +361,7 @@ const bytesOf = (body: string | Uint8Array): Uint8Array => (typeof body === 'str
 function expectRefused(bytes: Uint8Array, kind: Kind, lim: ReadLimits): void {
   expect(reference(bytes, kind, lim), `the reference path accepts ${show(bytes)}`).toBeUndefined();
   expect(readEvents(bytes, kind, lim), `readEvents gave a result for ${show(bytes)}`).toBeUndefined();
+  inPlace(bytes, kind, lim, undefined);
 }
 
 describe('readEvents refuses what the reference path refuses', () => {

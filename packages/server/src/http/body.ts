@@ -2,7 +2,7 @@
 // (attacker-controlled bytes: the format core's parser refuses duplicate
 // names, lone surrogates, unsafe numbers and excess depth) and validation of
 // every event, with paths prefixed by the event's index in a batch.
-import { TrailsealError, canonicalEventParts, isTrailsealError, parseJsonBytes, preparedFromParts, readEvents, validateEvent, type EventV1, type FieldError, type PreparedEvents } from '@trailseal/format';
+import { TrailsealError, canonicalEventParts, isTrailsealError, parseJsonBytes, preparedFromParts, readEvents, readEventsInPlace, validateEvent, type EventV1, type FieldError, type PreparedEvents } from '@trailseal/format';
 
 /** How many field errors one response lists at most (a 10,000-event batch of bad events would otherwise answer megabytes). */
 const MAX_REPORTED_ERRORS = 100;
@@ -35,6 +35,16 @@ export function parseBody(bytes: Uint8Array, kind: BodyKind, limits: BodyLimits)
  */
 export function prepareEvents(bytes: Uint8Array, kind: BodyKind, limits: BodyLimits): PreparedEvents {
   return (hasBackslash(bytes) ? undefined : readEvents(bytes, kind, limits)) ?? prepareEventsStrictly(bytes, kind, limits);
+}
+
+/**
+ * prepareEvents of the body at [0, n) of `room`, a buffer the caller owns
+ * with room for the output after the body (readEventsInPlace): the one-pass
+ * reader's result is a view of `room`.
+ */
+export function prepareEventsInPlace(room: Uint8Array, n: number, kind: BodyKind, limits: BodyLimits): PreparedEvents {
+  const bytes = room.subarray(0, n);
+  return (hasBackslash(bytes) ? undefined : readEventsInPlace(room, n, kind, limits)) ?? prepareEventsStrictly(bytes, kind, limits);
 }
 
 /** The reference path alone, which the one-pass reader stands in for: strict parse, validation of every event, canonical parts. */

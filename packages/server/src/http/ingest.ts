@@ -99,12 +99,16 @@ export class IngestThreads {
     let thread = this.#threads[0]!;
     for (const t of this.#threads) if (t.pending < thread.pending) thread = t;
     // A copy the thread owns, handed over: Fastify's Buffer may be a view of
-    // memory it shares (Buffer#slice would be another view, not a copy).
-    const own = new Uint8Array(bytes);
-    const size = own.length;
+    // memory it shares (Buffer#slice would be another view, not a copy). It
+    // is twice the body's size: the thread reads the body in place and
+    // writes the events after it (readEventsInPlace), so the events come
+    // back in the same buffer.
+    const size = bytes.length;
+    const own = new Uint8Array(2 * size);
+    own.set(bytes);
     this.#pendingBytes += size;
     try {
-      return unpackEvents(await thread.post<PackedEvents>('prepare', [own, kind], [own.buffer]));
+      return unpackEvents(await thread.post<PackedEvents>('prepare', [own, size, kind], [own.buffer]));
     } finally {
       this.#pendingBytes -= size;
     }
