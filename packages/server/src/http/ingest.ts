@@ -70,7 +70,7 @@ export class IngestThreads {
     // Four of the largest bodies per thread. Beyond that the event loop
     // prepares bodies itself, as it did before threads: it then reads fewer
     // requests, which is the backpressure, and the copies handed to the
-    // threads stay bounded.
+    // threads (each twice its body's size) stay bounded.
     this.#maxPendingBytes = 4 * limits.maxBytes * count;
     this.#threads = Array.from(
       { length: count },
