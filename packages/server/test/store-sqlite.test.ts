@@ -67,6 +67,36 @@ describe('SQLite specifics', () => {
     }
   });
 
+  it('seqAtTime on a damaged log (a record deleted below the head) is INTERNAL naming it, not a wrong seq', async () => {
+    const file = join(dir, 'gap.db');
+    const key = new Uint8Array(32).fill(3);
+    const sealer = new LogSealer({ tenant: 'gap', origin: 'test.example/tenants/gap', tenantKey: key, signingSeed: key });
+    const t0 = Date.UTC(2026, 10, 27);
+    const genesis = sealer.genesis(t0);
+    const store = new SqliteStore({ path: file });
+    try {
+      await store.migrate();
+      const st = sealer.state;
+      await store.createTenant(
+        { id: 'gap', name: 'gap', origin: 'test.example/tenants/gap', wrappedKey: new Uint8Array(61), keyWrapper: 'test', createdAt: 'now' },
+        { records: [{ sealed: genesis, eventId: null }], head: { size: st.size, prevHash: st.prevHash, range: st.range.hashes, macGeneration: 0, signingGeneration: 0, lastReceivedAtMs: t0 } },
+      );
+      // Rows for seqs 1 to 9, a second apart (only seq and received_ms matter to the search), then seq 5 goes.
+      const raw = new Database(file);
+      const put = raw.prepare('INSERT INTO records (tenant, seq, event_id, received_ms, nodes, body) VALUES (?, ?, NULL, ?, ?, ?)');
+      for (let seq = 1; seq < 10; seq++) put.run('gap', seq, t0 + 1000 * seq, Buffer.alloc(32), '{}');
+      raw.prepare('UPDATE heads SET size = 10 WHERE tenant = ?').run('gap');
+      expect(await store.seqAtTime('gap', t0 + 3000)).toBe(3);
+      raw.prepare('DELETE FROM records WHERE tenant = ? AND seq = 5').run('gap');
+      raw.close();
+      const err = await store.seqAtTime('gap', t0 + 3000).then(() => undefined, (e: unknown) => e);
+      expect(isTrailsealError(err, 'INTERNAL')).toBe(true);
+      expect((err as { details: unknown }).details).toEqual({ seq: 5 });
+    } finally {
+      await store.close();
+    }
+  });
+
   it('creates a database with 16 KiB pages; a database made with smaller pages keeps them and works as before', async () => {
     const pageSize = (file: string): number => {
       const db = new Database(file, { readonly: true });

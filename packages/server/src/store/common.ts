@@ -89,8 +89,8 @@ export function packRecordNodes(nodes: readonly { readonly hash: Uint8Array }[],
  * primary-key probes, in one statement, in the statement's snapshot, with no
  * index on received_ms for every insert to keep (docs/stores.md, "Time queries").
  * The answer is one row (lo, hi) with lo = hi; lo < hi means the record at
- * (lo + hi) / 2 is missing below the head's size (seqAtTimeResult); no row:
- * no such tenant.
+ * (lo + hi) / 2 is missing below the head's size (seqAtTimeResult: INTERNAL);
+ * no row: no such tenant.
  */
 export function seqAtTimeSql(tenant: string, ms: string): string {
   return `WITH RECURSIVE s(lo, hi) AS (
@@ -107,8 +107,9 @@ export function seqAtTimeSql(tenant: string, ms: string): string {
 export function seqAtTimeResult(tenant: string, row: { lo: number; hi: number } | undefined): number {
   if (row === undefined) return 0;
   if (row.lo !== row.hi) {
+    // A record missing below the head's size: the store is damaged, not the request.
     const seq = Math.floor((row.lo + row.hi) / 2);
-    throw new TrailsealError('SEQ_GAP', `record ${seq} of tenant ${tenant} is not stored, below the head's size`, { seq });
+    throw new TrailsealError('INTERNAL', `record ${seq} of tenant ${tenant} is not stored, below the head's size: the store is damaged`, { seq });
   }
   return row.lo;
 }
