@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { LogSealer, isTrailsealError } from '@trailseal/format';
+import { LogSealer, isTrailsealError, type SealedRecord } from '@trailseal/format';
 import { afterAll, describe, expect, it } from 'vitest';
 import { SqliteStore } from '../src/store/sqlite.js';
 import { SQLITE_PAGE_SIZE, rebuildWithPageSize } from '../src/store/sqlite-engine.js';
@@ -25,6 +25,20 @@ storeConformance('sqlite', async () => {
   const store = new SqliteStore({ path });
   return { store, close: () => store.close() };
 });
+
+/** Creates tenant `id` in `store` with its genesis record sealed at `at`; returns that record. */
+async function createWithGenesis(store: SqliteStore, id: string, at: number): Promise<SealedRecord> {
+  const key = new Uint8Array(32).fill(9);
+  const origin = `test.example/tenants/${id}`;
+  const sealer = new LogSealer({ tenant: id, origin, tenantKey: key, signingSeed: key });
+  const genesis = sealer.genesis(at);
+  const st = sealer.state;
+  await store.createTenant(
+    { id, name: id, origin, wrappedKey: new Uint8Array(61), keyWrapper: 'test', createdAt: 'now' },
+    { records: [{ sealed: genesis, eventId: null }], head: { size: st.size, prevHash: st.prevHash, range: st.range.hashes, macGeneration: 0, signingGeneration: 0, lastReceivedAtMs: at } },
+  );
+  return genesis;
+}
 
 describe('SQLite specifics', () => {
   it('a writer that cannot get the write lock within busy_timeout gets STORE_UNAVAILABLE and writes nothing', async () => {
@@ -69,18 +83,11 @@ describe('SQLite specifics', () => {
 
   it('seqAtTime on a damaged log (a record deleted below the head) is INTERNAL naming it, not a wrong seq', async () => {
     const file = join(dir, 'gap.db');
-    const key = new Uint8Array(32).fill(3);
-    const sealer = new LogSealer({ tenant: 'gap', origin: 'test.example/tenants/gap', tenantKey: key, signingSeed: key });
     const t0 = Date.UTC(2026, 10, 27);
-    const genesis = sealer.genesis(t0);
     const store = new SqliteStore({ path: file });
     try {
       await store.migrate();
-      const st = sealer.state;
-      await store.createTenant(
-        { id: 'gap', name: 'gap', origin: 'test.example/tenants/gap', wrappedKey: new Uint8Array(61), keyWrapper: 'test', createdAt: 'now' },
-        { records: [{ sealed: genesis, eventId: null }], head: { size: st.size, prevHash: st.prevHash, range: st.range.hashes, macGeneration: 0, signingGeneration: 0, lastReceivedAtMs: t0 } },
-      );
+      await createWithGenesis(store, 'gap', t0);
       // Rows for seqs 1 to 9, a second apart (only seq and received_ms matter to the search), then seq 5 goes.
       const raw = new Database(file);
       const put = raw.prepare('INSERT INTO records (tenant, seq, event_id, received_ms, nodes, body) VALUES (?, ?, NULL, ?, ?, ?)');
@@ -120,17 +127,11 @@ describe('SQLite specifics', () => {
     pre.pragma('journal_mode = WAL');
     pre.exec('CREATE TABLE meta (name TEXT PRIMARY KEY, value TEXT NOT NULL)');
     pre.close();
-    const key = new Uint8Array(32).fill(9);
-    const sealer = new LogSealer({ tenant: 'older', origin: 'test.example/tenants/older', tenantKey: key, signingSeed: key });
-    const genesis = sealer.genesis(Date.UTC(2026, 10, 27));
     const old = new SqliteStore({ path: older });
+    let genesis: SealedRecord;
     try {
       await old.migrate();
-      const st = sealer.state;
-      await old.createTenant(
-        { id: 'older', name: 'older', origin: 'test.example/tenants/older', wrappedKey: new Uint8Array(61), keyWrapper: 'test', createdAt: 'now' },
-        { records: [{ sealed: genesis, eventId: null }], head: { size: st.size, prevHash: st.prevHash, range: st.range.hashes, macGeneration: 0, signingGeneration: 0, lastReceivedAtMs: Date.UTC(2026, 10, 27) } },
-      );
+      genesis = await createWithGenesis(old, 'older', Date.UTC(2026, 10, 27));
       expect((await old.getRecord('older', 0))?.canonical).toBe(genesis.canonical);
       expect(pageSize(older)).toBe(4096);
       // `trailseal store rebuild` (docs/operations.md, "SQLite page size") while the store is open: refused, nothing changed.
