@@ -4,7 +4,8 @@
 import fc from 'fast-check';
 import { logTimestamp } from '@trailseal/format';
 import { describe, expect, it } from 'vitest';
-import { receiptsBody, type Receipt } from '../src/log/writer.js';
+import { receiptsBody } from '../src/http/app.js';
+import type { Receipt } from '../src/log/writer.js';
 
 const hex64 = fc.uint8Array({ minLength: 32, maxLength: 32 }).map((b) => Buffer.from(b).toString('hex'));
 const receipt: fc.Arbitrary<Receipt> = fc
