@@ -235,7 +235,7 @@ describe.skipIf(!havePg)('PostgreSQL store', () => {
         await expect(s.getNodes('policed', [{ level: 1, index: 1 }])).rejects.toMatchObject({ code: 'TREE_NODE_MISSING' });
         await c.query(`ALTER POLICY tenant_isolation ON heads USING (false)`);
         expect(await s.getHead('policed')).toBeUndefined();
-        await expect(s.append('policed', [], () => ({ records: [], head: undefined as never }))).rejects.toMatchObject({ code: 'TENANT_NOT_FOUND' });
+        await expect(s.append('policed', [], (h) => ({ records: [], head: h }))).rejects.toMatchObject({ code: 'TENANT_NOT_FOUND' });
         await c.query(`ALTER POLICY tenant_isolation ON heads USING (tenant = current_setting('trailseal.tenant', true))`);
         // Refuse every new record: an append fails and writes nothing.
         await c.query(`ALTER POLICY tenant_isolation ON records WITH CHECK (false)`);

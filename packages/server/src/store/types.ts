@@ -73,11 +73,14 @@ export interface AppendResult {
  * Builds an append on `head`, given the receipts of those of the requested
  * event ids already stored. It must be synchronous, must not perform I/O, and
  * may be called more than once: a driver either calls it with the head locked
- * (PostgreSQL: SELECT ... FOR UPDATE) or calls it on the head as read and
- * writes the plan only if, under the write lock, the head and the new ids are
- * still as the plan assumed, calling it again otherwise (SQLite). Either way
- * what is written continues the stored head exactly. If it throws, nothing is
- * written and the error propagates.
+ * and the ids looked up (PostgreSQL: SELECT ... FOR UPDATE) or calls it on a
+ * head it holds (read, or left by its own last append) and writes the plan
+ * only if, when it writes, the head and the new ids are still as the plan
+ * assumed, calling it again otherwise (SQLite; PostgreSQL first tries its
+ * last head with no ids known, and the unique index on event ids refuses a
+ * plan that stores one again). Either way what is written continues the
+ * stored head exactly. If it throws, nothing is written and the error
+ * propagates.
  */
 export type AppendBuilder = (head: HeadRow, known: ReadonlyMap<string, ReceiptRow>) => AppendPlan;
 
