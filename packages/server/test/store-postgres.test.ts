@@ -5,8 +5,8 @@
 import pg from 'pg';
 import { CompactRange, LogSealer, deriveSigningSeed, isTrailsealError } from '@trailseal/format';
 import { afterAll, describe, expect, it } from 'vitest';
-import { KNOWN_IDS_SQL, PostgresStore, TENANT_ROLE } from '../src/store/postgres.js';
-import type { AppendPlan, TenantRow } from '../src/store/types.js';
+import { KNOWN_IDS_SQL, PostgresStore, TENANT_ROLE, appendValues } from '../src/store/postgres.js';
+import type { AppendBuilder, AppendPlan, HeadRow, ReceiptRow, TenantRow } from '../src/store/types.js';
 import { storeConformance } from './store-conformance.js';
 import { PG_ADMIN_URL, freshDatabase, requirePg, type FreshDatabase } from './support/pg.js';
 import { richEvent } from '../../../test-support/events.js';
@@ -27,15 +27,15 @@ async function rawClient(url = db!.url): Promise<pg.Client> {
   return c;
 }
 
-/** A migrated store and a superuser client on a database of their own, both closed after `fn`. */
-async function onFreshDatabase(fn: (s: PostgresStore, c: pg.Client) => Promise<void>): Promise<void> {
+/** A migrated store and a superuser client on a database of their own (at `url`), both closed after `fn`. */
+async function onFreshDatabase(fn: (s: PostgresStore, c: pg.Client, url: string) => Promise<void>): Promise<void> {
   const fresh = await freshDatabase();
   dbs.push(fresh);
   const s = await connect(fresh.url);
   const c = await rawClient(fresh.url);
   try {
     await s.migrate();
-    await fn(s, c);
+    await fn(s, c, fresh.url);
   } finally {
     await c.end();
     await s.close();
@@ -57,6 +57,30 @@ async function tenantWithEvents(store: PostgresStore, id: string, n: number): Pr
   const ids = Array.from({ length: n }, (_, i) => `${id}-e${i}`);
   await store.append(id, ids, () => ({ records: ids.map((eid, i) => ({ sealed: sealer.append({ ...richEvent(i), id: eid }, at), eventId: eid })), head: headOf() }));
   await store.putCheckpoint(id, { size: n + 1, note: sealer.checkpoint() });
+}
+
+/** One call of a builder: the head and the stored ids it was given. */
+interface BuildCall {
+  readonly head: HeadRow;
+  readonly known: ReadonlyMap<string, ReceiptRow>;
+}
+
+/** A builder that seals rich events with these ids, less those it is told are stored, on whatever head it is given; notes every call. */
+function sealing(tenant: string, ids: readonly string[], calls: BuildCall[]): AppendBuilder {
+  const at = Date.UTC(2026, 0, 3);
+  return (head, known) => {
+    calls.push({ head, known });
+    const sealer = new LogSealer({
+      tenant,
+      origin: `pg.example.test/${tenant}`,
+      tenantKey: KEY,
+      signingSeed: deriveSigningSeed(KEY, head.signingGeneration),
+      state: { size: head.size, prevHash: head.prevHash, range: new CompactRange(0, head.size, head.range), macGeneration: head.macGeneration },
+    });
+    const records = ids.filter((id) => !known.has(id)).map((id, i) => ({ sealed: sealer.append({ ...richEvent(i), id }, at), eventId: id }));
+    const st = sealer.state;
+    return { records, head: { size: st.size, prevHash: st.prevHash, range: st.range.hashes, macGeneration: st.macGeneration, signingGeneration: head.signingGeneration, lastReceivedAtMs: at } };
+  };
 }
 
 describe.skipIf(!havePg)('PostgreSQL store', () => {
@@ -276,6 +300,112 @@ describe.skipIf(!havePg)('PostgreSQL store', () => {
         const plan = await c.query<{ 'QUERY PLAN': string }>(`EXPLAIN ${KNOWN_IDS_SQL.replace('$1', `'grows'`).replace('$2::text[]', `'{${ids.join(',')}}'::text[]`)}`);
         const text = plan.rows.map((r) => r['QUERY PLAN']).join('\n');
         expect(text).toMatch(/Index Scan using records_event_id on records/);
+      });
+    });
+
+    it("appends build on the head the process's last append left, unread and unlocked, until another process appends; then under the lock until the head is where it left it", async () => {
+      await onFreshDatabase(async (a, _c, url) => {
+        const b = await connect(url);
+        try {
+          await tenantWithEvents(a, 'unlocked', 1);
+          const append = async (s: PostgresStore, ids: string[]): Promise<{ calls: BuildCall[]; head: HeadRow }> => {
+            const calls: BuildCall[] = [];
+            const r = await s.append('unlocked', ids, sealing('unlocked', ids, calls));
+            return { calls, head: r.head };
+          };
+          // The first append of A after its own: one call, on the very head object A's append left, no ids looked up.
+          const r2 = await append(a, ['u-2']);
+          expect(r2.calls).toHaveLength(1);
+          const r3 = await append(a, ['u-3']);
+          expect(r3.calls).toHaveLength(1);
+          expect(r3.calls[0]!.head).toBe(r2.head);
+          // B appends: A's head is stale. A's next append is refused by the
+          // compare-and-set, then built again under the lock on the stored head.
+          await append(b, ['u-4']);
+          const r5 = await append(a, ['u-5']);
+          expect(r5.calls.map((x) => x.head.size)).toEqual([4, 5]);
+          expect(r5.calls[0]!.head).toBe(r3.head);
+          // Another process writes this tenant: A stays under the lock (a fresh read) ...
+          const r6 = await append(a, ['u-6']);
+          expect(r6.calls).toHaveLength(1);
+          expect(r6.calls[0]!.head).not.toBe(r5.head);
+          expect(r6.calls[0]!.head).toEqual(r5.head);
+          // ... until it finds the head where it left it.
+          const r7 = await append(a, ['u-7']);
+          expect(r7.calls).toHaveLength(1);
+          expect(r7.calls[0]!.head).toBe(r6.head);
+          // A re-sent id: the unlocked plan holds it again and the unique index
+          // refuses it; the locked append finds it stored and writes only the new one.
+          const r8 = await append(a, ['u-8', 'u-7']);
+          expect(r8.calls.map((x) => [...x.known.keys()])).toEqual([[], ['u-7']]);
+          expect(r8.head.size).toBe(9);
+          const records = await a.listRecords('unlocked', { fromSeq: 0, limit: 100 });
+          expect(records.map((r) => r.seq)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8]);
+          expect(records.slice(1).map((r) => (JSON.parse(r.canonical) as { id: string }).id)).toEqual(['unlocked-e0', 'u-2', 'u-3', 'u-4', 'u-5', 'u-6', 'u-7', 'u-8']);
+          expect(await b.getHead('unlocked')).toEqual(r8.head);
+        } finally {
+          await b.close();
+        }
+      });
+    });
+
+    it('the append function keeps a durable commit and lends no privilege: it raises synchronous_commit only from off, and a role outside trailseal_tenant cannot write through it', async () => {
+      await onFreshDatabase(async (s, c, url) => {
+        await tenantWithEvents(s, 'fn', 1);
+        const head = (await s.getHead('fn'))!;
+        const calls: BuildCall[] = [];
+        const plan = sealing('fn', ['fn-2'], calls)(head, new Map());
+        const values = appendValues('fn', head, plan);
+        const call = `SELECT trailseal_append_v1(${values.map((_, i) => `$${i + 1}`).join(', ')}) AS ok`;
+        for (const [before, after] of [['off', 'on'], ['local', 'local'], ['remote_write', 'remote_write']]) {
+          await c.query(`BEGIN; SET LOCAL synchronous_commit = ${before}`);
+          try {
+            const r = await c.query<{ ok: boolean }>(call, values);
+            expect(r.rows[0]!.ok).toBe(true);
+            const now = await c.query<{ v: string; u: string; t: string }>(`SELECT current_setting('synchronous_commit') AS v, current_user AS u, current_setting('trailseal.tenant') AS t`);
+            expect(now.rows[0]).toEqual({ v: after, u: TENANT_ROLE, t: 'fn' });
+          } finally {
+            await c.query('ROLLBACK');
+          }
+        }
+        // Called on a head that is not the stored one: false, nothing written.
+        const stale = await c.query<{ ok: boolean }>(call, [values[0], 0, ...values.slice(2)]);
+        expect(stale.rows[0]!.ok).toBe(false);
+        expect(await s.getHead('fn')).toEqual(head);
+        // A login role that is not a member of trailseal_tenant (a superuser
+        // session may SET ROLE to anyone, whatever its current role).
+        const outsider = `trailseal_t_out_${Math.random().toString(16).slice(2, 10)}`;
+        await c.query(`CREATE ROLE ${outsider} LOGIN`);
+        try {
+          const u = new URL(url);
+          u.username = outsider;
+          const o = await rawClient(u.toString());
+          try {
+            const refused = await o.query(call, values).then(
+              () => undefined,
+              (e: unknown) => (e as { code?: string }).code,
+            );
+            expect(refused).toBe('42501');
+          } finally {
+            await o.end();
+          }
+        } finally {
+          await c.query(`DROP ROLE ${outsider}`);
+        }
+        expect(await s.getHead('fn')).toEqual(head);
+        // Called alone, it commits: the log goes on from there.
+        const alone = await c.query<{ ok: boolean }>(call, values);
+        expect(alone.rows[0]!.ok).toBe(true);
+        expect((await s.getHead('fn'))!.size).toBe(3);
+      });
+    });
+
+    it('migrate() creates the append function on a database of this schema version that lacks it', async () => {
+      await onFreshDatabase(async (s, c) => {
+        await c.query('DROP FUNCTION trailseal_append_v1');
+        await s.migrate();
+        await tenantWithEvents(s, 'refn', 2);
+        expect((await s.getHead('refn'))!.size).toBe(3);
       });
     });
 

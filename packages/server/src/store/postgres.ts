@@ -1,10 +1,12 @@
 // The PostgreSQL store: for several stateless service processes sharing one
 // database. Life of an event: docs/stores.md.
 //
-// Serialization: an append locks its tenant's row in `heads` (SELECT ... FOR
-// UPDATE) before it reads anything else, so appenders of one tenant queue on
-// that row lock whatever process they run in, and appenders of different
-// tenants never wait for each other. Durability: COMMIT returns after the WAL
+// Serialization: every append writes its tenant's row in `heads`, either
+// under the row lock it took before reading anything else (SELECT ... FOR
+// UPDATE) or in one statement that compares and sets the head it was built
+// on (APPEND_FUNCTION), so appenders of one tenant queue on that row lock
+// whatever process they run in, and one built on a head that has moved
+// writes nothing; appenders of different tenants never wait for each other. Durability: COMMIT returns after the WAL
 // is flushed (synchronous_commit, forced back to `on` for the write
 // transactions of a session where it was turned `off`).
 //
@@ -234,13 +236,16 @@ export class PostgresStore implements Store {
   #analyzeAfterRows = ANALYZE_AFTER_ROWS;
   #analyzing: Promise<void> | undefined;
   /**
-   * Per tenant, the head this process's newest append left, while no append
-   * of its is building on it: the next append is built on it and written in
-   * one round trip if it is still the stored head (see append). Every change
-   * of a head appends records, so its size and last hash, which the append
-   * function compares, name it whole.
+   * Per tenant, the head this process's newest append left, and whether the
+   * next append may be built on it and written in one round trip, unlocked
+   * (see append): not while an append of this process builds on it, nor
+   * after the locked append found that another process had appended (each
+   * unlocked attempt would then likely be refused), until a locked append
+   * finds the head where this process left it. Every change of a head
+   * appends records, so its size and last hash, which the append function
+   * compares, name it whole.
    */
-  readonly #committed = new Map<string, HeadRow>();
+  readonly #left = new Map<string, { head: HeadRow; unlocked: boolean }>();
 
   private constructor(pool: pg.Pool, url: string) {
     this.#pool = pool;
@@ -344,7 +349,7 @@ export class PostgresStore implements Store {
       await c.query(`INSERT INTO heads (tenant, size, prev_hash, range, mac_generation, signing_generation, last_received_ms) VALUES ($1, 0, $2, '', 0, 0, 0)`, [tenant.id, empty.prevHash]);
       await appendInTx(c, tenant.id, empty, plan);
     });
-    this.#committed.set(tenant.id, plan.head);
+    this.#left.set(tenant.id, { head: plan.head, unlocked: true });
   }
 
   async getTenant(id: string): Promise<TenantRow | undefined> {
@@ -366,12 +371,12 @@ export class PostgresStore implements Store {
    * commit), against ... with this one (bench/README.md, eighth session).
    */
   async append(tenant: string, eventIds: readonly string[], build: AppendBuilder): Promise<AppendResult> {
-    const head = this.#committed.get(tenant);
-    if (head !== undefined) {
-      // Gone until an append commits again: two appends of this process
-      // never both build on one cached head (the second would be a wasted
-      // round trip, refused by the compare-and-set).
-      this.#committed.delete(tenant);
+    const left = this.#left.get(tenant);
+    if (left?.unlocked === true) {
+      // Until an append commits again: two appends of this process never
+      // both build on one head (the second would be refused anyway).
+      left.unlocked = false;
+      const head = left.head;
       const plan = build(head, NONE_KNOWN);
       checkPlan(head, plan);
       let ok: boolean;
@@ -384,7 +389,7 @@ export class PostgresStore implements Store {
         if (pgCode(e) !== '23505') throw storeFailure(e, 'PostgreSQL write failed');
         ok = false;
       }
-      if (ok) return this.#done(tenant, plan);
+      if (ok) return this.#done(tenant, plan, true);
     }
     return this.#appendLocked(tenant, eventIds, build);
   }
@@ -398,6 +403,7 @@ export class PostgresStore implements Store {
     // sixth session). The plans check row-level security at execution
     // (current_setting in the policies), and PostgreSQL re-plans a named
     // statement when the role or the schema it was planned under changes.
+    let alone = false;
     const plan = await this.#tx('PostgreSQL write failed', { tenant, write: true }, async (c) => {
       // The row lock that serializes this tenant's appenders in every process.
       // Under READ COMMITTED the row returned is the newest committed head.
@@ -408,6 +414,10 @@ export class PostgresStore implements Store {
       });
       if (hr.rows[0] === undefined) throw new TrailsealError('TENANT_NOT_FOUND', `no tenant ${tenant}`);
       const head = headOf(hr.rows[0]);
+      // Whether the head is where this process's last append left it: no
+      // other process appended since, and the next append may go unlocked.
+      const last = this.#left.get(tenant)?.head;
+      alone = last !== undefined && last.size === head.size && last.prevHash === head.prevHash;
       const known = new Map<string, ReceiptRow>();
       if (eventIds.length > 0) {
         const kr = await c.query<{ event_id: string; seq: number; received_ms: number; body: string; hash: Buffer }>({ name: 'trailseal-known-ids', text: KNOWN_IDS_SQL, values: [tenant, eventIds] });
@@ -418,11 +428,12 @@ export class PostgresStore implements Store {
       await appendInTx(c, tenant, head, built);
       return built;
     });
-    return this.#done(tenant, plan);
+    return this.#done(tenant, plan, alone);
   }
 
-  #done(tenant: string, plan: AppendPlan): AppendResult {
-    this.#committed.set(tenant, plan.head);
+  /** Records the head an append left; `unlocked`: the next append may build on it without the lock. */
+  #done(tenant: string, plan: AppendPlan, unlocked: boolean): AppendResult {
+    this.#left.set(tenant, { head: plan.head, unlocked });
     this.#appended(plan.records.length);
     return { head: plan.head, records: plan.records.length };
   }
@@ -683,7 +694,7 @@ function scopeTo(tenant: string): string {
 }
 
 /** The values of APPEND_CALL for a plan built on `head`. */
-function appendValues(tenant: string, head: HeadRow, plan: AppendPlan): unknown[] {
+export function appendValues(tenant: string, head: HeadRow, plan: AppendPlan): unknown[] {
   const seqs: number[] = [];
   const eventIds: string[] = [];
   const received: number[] = [];
