@@ -366,9 +366,11 @@ export class PostgresStore implements Store {
    * (APPEND_FUNCTION) without a lookup of the event ids; when that head has
    * moved, or an id is stored already, or there is no such head, the append
    * takes the tenant's row lock, reads the head and the ids, and builds again
-   * (#appendLocked). One event per request from 64 clients, alternating
-   * runs: 5,350 events/s with the locked append alone (six round trips per
-   * commit), against ... with this one (bench/README.md, eighth session).
+   * (#appendLocked). Alternating runs, one event per request from 64
+   * clients: 5,268-6,203 events/s with the locked append alone (six round
+   * trips per commit), 7,355-10,102 with this one; batches of 1000 from 4
+   * connections: 19,948-22,029 against 26,935-28,110 (bench/README.md,
+   * eighth session).
    */
   async append(tenant: string, eventIds: readonly string[], build: AppendBuilder): Promise<AppendResult> {
     const left = this.#left.get(tenant);
