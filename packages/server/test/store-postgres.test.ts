@@ -400,10 +400,17 @@ describe.skipIf(!havePg)('PostgreSQL store', () => {
       });
     });
 
-    it('migrate() creates the append function on a database of this schema version that lacks it', async () => {
+    it('migrate() creates the append function on a database of this schema version that lacks it, and leaves one it finds as it is', async () => {
       await onFreshDatabase(async (s, c) => {
+        const version = async (): Promise<string | undefined> =>
+          (await c.query<{ v: string }>(`SELECT xmin::text AS v FROM pg_proc WHERE proname = 'trailseal_append_v1'`)).rows[0]?.v;
+        const first = await version();
+        expect(first).toBeDefined();
+        await s.migrate();
+        expect(await version()).toBe(first);
         await c.query('DROP FUNCTION trailseal_append_v1');
         await s.migrate();
+        expect(await version()).toBeDefined();
         await tenantWithEvents(s, 'refn', 2);
         expect((await s.getHead('refn'))!.size).toBe(3);
       });

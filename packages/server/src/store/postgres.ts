@@ -6,9 +6,10 @@
 // UPDATE) or in one statement that compares and sets the head it was built
 // on (APPEND_FUNCTION), so appenders of one tenant queue on that row lock
 // whatever process they run in, and one built on a head that has moved
-// writes nothing; appenders of different tenants never wait for each other. Durability: COMMIT returns after the WAL
-// is flushed (synchronous_commit, forced back to `on` for the write
-// transactions of a session where it was turned `off`).
+// writes nothing; appenders of different tenants never wait for each other.
+// Durability: COMMIT returns after the WAL is flushed (synchronous_commit,
+// forced back to `on` for the write transactions of a session where it was
+// turned `off`).
 //
 // Tenant isolation is enforced twice: every query filters by tenant, and
 // row-level security on the tenant tables lets a transaction see and write
@@ -131,7 +132,9 @@ const DURABLE = `SELECT set_config('synchronous_commit', 'on', true) WHERE curre
  * their tree nodes, and the commit notification. False, with nothing
  * written, when the head is no longer the expected one (another process
  * appended, or the plan was built on a head that never committed); a stored
- * event id fails the statement on the unique index (23505). Called alone, it
+ * event id fails the statement on the unique index (23505). The notification
+ * is delivered at commit, never on rollback: other processes' delivery
+ * engines wake at once (subscribeCommits). Called alone, it
  * is a transaction of its own, one round trip: PostgreSQL commits it before
  * it answers (ReadyForQuery), under the same durability and row-level
  * security scope as #tx gives a write transaction (DURABLE, scopeTo); that
@@ -147,12 +150,11 @@ const DURABLE = `SELECT set_config('synchronous_commit', 'on', true) WHERE curre
  * carries a version: a build that changes the signature adds a function
  * rather than breaking the processes of an older build on the same database.
  */
-const APPEND_FUNCTION = `
-CREATE OR REPLACE FUNCTION trailseal_append_v1(
+const APPEND_SIGNATURE = `trailseal_append_v1(
   p_tenant text, p_size bigint, p_prev_hash text,
   p_new_size bigint, p_new_prev_hash text, p_range bytea, p_mac_generation integer, p_signing_generation integer, p_last_received_ms bigint,
-  p_seqs bigint[], p_event_ids text, p_received bigint[], p_bodies text, p_node_counts integer[], p_nodes bytea)
-RETURNS boolean LANGUAGE plpgsql AS $fn$
+  p_seqs bigint[], p_event_ids text, p_received bigint[], p_bodies text, p_node_counts integer[], p_nodes bytea)`;
+const APPEND_BODY = `
 BEGIN
   IF current_setting('synchronous_commit') = 'off' THEN
     PERFORM set_config('synchronous_commit', 'on', true);
@@ -172,8 +174,8 @@ BEGIN
   PERFORM pg_notify('${COMMIT_CHANNEL}', p_tenant);
   RETURN true;
 END
-$fn$;
 `;
+const APPEND_FUNCTION = `CREATE OR REPLACE FUNCTION ${APPEND_SIGNATURE} RETURNS boolean LANGUAGE plpgsql AS $fn$${APPEND_BODY}$fn$`;
 
 /** The call of the append function (APPEND_FUNCTION), with the values appendValues gives. */
 const APPEND_CALL = {
@@ -181,11 +183,12 @@ const APPEND_CALL = {
   text: 'SELECT trailseal_append_v1($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) AS ok',
 };
 
+/** What an unlocked append assumes of its event ids: none is stored (the unique index refuses a plan that is wrong there). */
+const NONE_KNOWN: ReadonlyMap<string, ReceiptRow> = new Map();
+
 // bigint (int8) columns as JS numbers: seqs, sizes and milliseconds stay far
 // below 2^53; a value beyond it is a fault, not something to round.
 const INT8_OID = 20;
-
-const NONE_KNOWN: ReadonlyMap<string, ReceiptRow> = new Map();
 const parseInt8 = (v: string): number => {
   const n = Number(v);
   if (!Number.isSafeInteger(n)) throw new TrailsealError('INTERNAL', `bigint ${v} from PostgreSQL is not a safe integer`);
@@ -313,8 +316,11 @@ export class PostgresStore implements Store {
         await c.query(SCHEMA + GRANTS + POLICIES);
         await c.query(`INSERT INTO meta (name, value) VALUES ('schema_version', $1) ON CONFLICT (name) DO UPDATE SET value = EXCLUDED.value`, [String(SCHEMA_VERSION)]);
       }
-      // A database an earlier build of this schema version migrated lacks it.
-      await c.query(APPEND_FUNCTION);
+      // A database an earlier build of this schema version migrated lacks
+      // it. Replaced only when its text differs: only the function's owner
+      // may replace it, and processes of other roles migrate too.
+      const fn = await c.query<{ body: string }>(`SELECT prosrc AS body FROM pg_proc WHERE proname = 'trailseal_append_v1' AND pronamespace = current_schema()::regnamespace`);
+      if (fn.rows[0]?.body !== APPEND_BODY) await c.query(APPEND_FUNCTION);
     });
   }
 
