@@ -60,7 +60,6 @@ export interface AppOptions {
   readonly ingestThreads?: number;
 }
 
-/** The only bodies the API takes, JSON and NDJSON, each turned into a value by `parse`; any other media type is refused. */
 /**
  * The body of a 201 answer to POST /v1/events, `{"receipts":[...]}`, as
  * JSON.stringify spells it (members in the order of Receipt), written as
@@ -84,6 +83,7 @@ export function receiptsBody(receipts: readonly Receipt[]): Buffer {
   return out.subarray(0, o);
 }
 
+/** The only bodies the API takes, JSON and NDJSON, each turned into a value by `parse`; any other media type is refused. */
 function setBodyParsers(app: FastifyInstance, parse: (bytes: Buffer, kind: BodyKind) => Promise<unknown>): void {
   app.removeAllContentTypeParsers();
   app.addContentTypeParser(['application/json'], { parseAs: 'buffer' }, (_req: FastifyRequest, bytes: Buffer) => parse(bytes, 'json'));
