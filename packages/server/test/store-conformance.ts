@@ -389,6 +389,19 @@ export function storeConformance(name: string, open: () => Promise<OpenedStore>)
       expect(await store.getHead(row.id)).toEqual(head);
     });
 
+    it('builds first with no ids known; a re-sent id is refused by the unique index and the append is built again with it known', async () => {
+      const { row } = await createLog('resent');
+      const first = await appendEvents(row, [ev(1, 'r-1')], T0 + 1000);
+      // The ids a producer sends are new: one build, told of none.
+      const second = await appendEvents(row, [ev(2, 'r-2')], T0 + 2000);
+      expect(second.out.known.map((k) => k.size)).toEqual([0]);
+      const third = await appendEvents(row, [ev(3, 'r-3'), ev(1, 'r-1')], T0 + 3000);
+      expect(third.out.known.map((k) => [...k.keys()])).toEqual([[], ['r-1']]);
+      expect(third.plan.records.map((r) => r.eventId)).toEqual(['r-3']);
+      expect(third.out.receipts[1]).toEqual({ ...first.out.receipts[0]!, duplicate: true });
+      expect((await allRecords(row.id)).slice(1).map((r) => idOf(r.canonical))).toEqual(['r-1', 'r-2', 'r-3']);
+    });
+
     it('a builder that stores an event id again is rejected by the unique index, and nothing is written', async () => {
       const { row } = await createLog('dupid');
       await appendEvents(row, [ev(1, 'd-1'), ev(2, 'd-2')]);

@@ -2,7 +2,15 @@
 // do not continue the head it locked), the head's hash encoding, and the
 // mapping of engine failures to the registry's codes.
 import { CompactRange, TrailsealError, bytesEqual, isTrailsealError, toHex } from '@trailseal/format';
-import type { AppendPlan, HeadRow } from './types.js';
+import type { AppendPlan, HeadRow, ReceiptRow } from './types.js';
+
+/**
+ * What a driver tells a builder it calls first, before looking the ids up:
+ * none of them is stored (a producer re-sends rarely). The unique index on
+ * event ids refuses a plan that is wrong there, and the driver builds again
+ * with the ids looked up (AppendBuilder).
+ */
+export const NONE_KNOWN: ReadonlyMap<string, ReceiptRow> = new Map();
 
 /**
  * The last line of defence against a fork or a gap: the records of a plan

@@ -21,7 +21,7 @@
 // as a superuser.
 import pg from 'pg';
 import { TrailsealError, logTimestamp, type NodeId } from '@trailseal/format';
-import { checkPlan, joinHashes, nodeHome, nodeMissing, packRecordNodes, seqAtTimeResult, seqAtTimeSql, storeFailure } from './common.js';
+import { NONE_KNOWN, checkPlan, joinHashes, nodeHome, nodeMissing, packRecordNodes, seqAtTimeResult, seqAtTimeSql, storeFailure } from './common.js';
 import { SINK_COLUMNS, headOf, keyOf, sinkOf, sinkPatchColumns, sinkValues, tenantOf, type HeadSql, type KeySql, type SinkSql, type TenantSql } from './rows.js';
 import type { ApiKeyRow, AppendBuilder, AppendPlan, AppendResult, CheckpointRow, HeadRow, ReceiptRow, RecordQuery, Scope, SinkPatch, SinkRow, Store, StoredRecord, TenantRow } from './types.js';
 
@@ -182,9 +182,6 @@ const APPEND_CALL = {
   name: 'trailseal-append',
   text: 'SELECT trailseal_append_v1($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) AS ok',
 };
-
-/** What an unlocked append assumes of its event ids: none is stored (the unique index refuses a plan that is wrong there). */
-const NONE_KNOWN: ReadonlyMap<string, ReceiptRow> = new Map();
 
 // bigint (int8) columns as JS numbers: seqs, sizes and milliseconds stay far
 // below 2^53; a value beyond it is a fault, not something to round.

@@ -71,7 +71,8 @@ export interface WritePlan {
   readonly head: HeadRow;
 }
 
-export type AppendOutcome = 'committed' | 'conflict';
+/** 'known': nothing written, the plan stores an event id again (see append). */
+export type AppendOutcome = 'committed' | 'conflict' | 'known';
 
 /**
  * The page size of a database this build creates. A commit appends each page
@@ -154,10 +155,9 @@ export class SqliteEngine {
       const head = s.getHead.get(tenant) as HeadSql | undefined;
       if (head === undefined) throw new TrailsealError('TENANT_NOT_FOUND', `no tenant ${tenant}`);
       // Optimistic concurrency: the plan was built on a head read without the
-      // lock; another writer may have moved it, or stored one of the ids since.
-      // Every stored id moved the head, so with the head unchanged the ids the
-      // plan was built with are still the stored ones; an id stored twice
-      // anyway is a builder bug, refused by the unique index.
+      // lock; another writer may have moved it since. A plan that stores an
+      // event id again (built assuming none stored, or by a faulty builder)
+      // is refused by the unique index (see append).
       if (head.size !== expect.size || head.prev_hash !== expect.prevHash) return 'conflict';
       this.#writePlan(tenant, plan);
       return 'committed';
@@ -195,9 +195,23 @@ export class SqliteEngine {
     this.#write(() => this.#createTx.immediate(tenant, plan));
   }
 
-  /** Writes the plan if the head is still `expect`; 'conflict' (nothing written) otherwise. */
-  append(tenant: string, expect: { size: number; prevHash: string }, plan: WritePlan): AppendOutcome {
-    return this.#write(() => this.#appendTx.immediate(tenant, expect, plan));
+  /**
+   * Writes the plan if the head is still `expect`; 'conflict' (nothing
+   * written) otherwise. `idsLookedUp`: the plan was built knowing which of
+   * its event ids are stored; when it was built assuming none is, the unique
+   * index refusing one answers 'known' (nothing written) rather than the
+   * error, and the caller builds again with the ids looked up.
+   */
+  append(tenant: string, expect: { size: number; prevHash: string }, plan: WritePlan, idsLookedUp: boolean): AppendOutcome {
+    return this.#write(() => {
+      try {
+        return this.#appendTx.immediate(tenant, expect, plan);
+      } catch (e) {
+        // Only the event-id index is UNIQUE; the primary key reports SQLITE_CONSTRAINT_PRIMARYKEY.
+        if (!idsLookedUp && typeof e === 'object' && e !== null && (e as { code?: unknown }).code === 'SQLITE_CONSTRAINT_UNIQUE') return 'known';
+        throw e;
+      }
+    });
   }
 
   #writePlan(tenant: string, plan: WritePlan): void {

@@ -27,8 +27,8 @@ serveRequests(
     engine ??= new SqliteEngine(path, busyTimeoutMs);
     if (op === 'close') return engine.close();
     if (op === 'append') {
-      const [tenant, expect, plan] = args as [string, { size: number; prevHash: string }, WritePlan];
-      return { outcome: engine.append(tenant, expect, plan), spare: plan.bodies.buffer as ArrayBuffer } satisfies AppendReply;
+      const [tenant, expect, plan, idsLookedUp] = args as [string, { size: number; prevHash: string }, WritePlan, boolean];
+      return { outcome: engine.append(tenant, expect, plan, idsLookedUp), spare: plan.bodies.buffer as ArrayBuffer } satisfies AppendReply;
     }
     const e = engine as unknown as Record<string, (...a: unknown[]) => unknown>;
     return e[op as WriterOp]!.apply(engine, args as unknown[]);

@@ -12,11 +12,11 @@
 // the plan is rebuilt on the new head. Another process writing the same
 // database (the `trailseal tenant create --data` command) is the usual cause.
 import { RecordBytesBatch, TrailsealError, utf8, type NodeId } from '@trailseal/format';
-import { checkPlan, nodeMissing, packRecordNodes, storeFailure } from './common.js';
-import { SqliteEngine, type WritePlan } from './sqlite-engine.js';
+import { NONE_KNOWN, checkPlan, nodeMissing, packRecordNodes, storeFailure } from './common.js';
+import { SqliteEngine, type AppendOutcome, type WritePlan } from './sqlite-engine.js';
 import { ThreadClient, reviveTrailsealError, type SerializedError } from '../thread.js';
 import type { AppendReply, WriterOp } from './sqlite-writer.js';
-import type { ApiKeyRow, AppendBuilder, AppendPlan, AppendResult, CheckpointRow, HeadRow, RecordQuery, SinkPatch, SinkRow, Store, StoredRecord, TenantRow } from './types.js';
+import type { ApiKeyRow, AppendBuilder, AppendPlan, AppendResult, CheckpointRow, HeadRow, ReceiptRow, RecordQuery, SinkPatch, SinkRow, Store, StoredRecord, TenantRow } from './types.js';
 
 export interface SqliteStoreOptions {
   /** Path of the database file. */
@@ -164,6 +164,14 @@ export class SqliteStore implements Store {
   }
 
   async append(tenant: string, eventIds: readonly string[], build: AppendBuilder, handedOff?: () => void): Promise<AppendResult> {
+    // Built first assuming none of the ids is stored, as a producer re-sends
+    // rarely: looking them up on the event loop cost it 2.8% of its time with
+    // one event per request (a read after every commit, on pages the writer
+    // changed; bench/README.md, eighth session). The unique index refuses a
+    // plan that stores an id again ('known'), and the append is built again
+    // with the ids looked up.
+    let lookUp = false;
+    let refused = false;
     for (let attempt = 0; ; attempt++) {
       // The writer thread runs appends in the order they are posted, so one
       // built on the newest append in flight is written right after it: it
@@ -173,19 +181,24 @@ export class SqliteStore implements Store {
       // re-sent id of an append in flight gets its receipt from the store
       // once that append is answered (rare: a client retrying early).
       while (below !== undefined && (below.serial <= (this.#staleUpTo.get(tenant) ?? -1) || holdsAny(below, eventIds))) {
+        if (holdsAny(below, eventIds)) lookUp = true;
         await below.answered;
         below = this.#inFlight.get(tenant);
       }
       const head = below?.head ?? this.#committed.get(tenant) ?? this.#reader.head(tenant);
       if (head === undefined) throw new TrailsealError('TENANT_NOT_FOUND', `no tenant ${tenant}`);
-      const { packed, result } = this.#plan(tenant, head, eventIds, build);
+      const { packed, result } = this.#plan(tenant, head, lookUp ? this.#reader.known(tenant, eventIds) : NONE_KNOWN, build);
       let answer!: () => void;
       const mine: InFlight = { serial: ++this.#serial, head: result.head, ids: new Set(eventIds), answered: new Promise<void>((r) => (answer = r)), below };
       this.#inFlight.set(tenant, mine);
-      let outcome: 'committed' | 'conflict' = 'conflict';
+      // Built again after the index refused an id: a builder that stores an
+      // id again whatever it is told would be refused again, so no append is
+      // built on this one until it is answered.
+      if (refused) this.#staleUpTo.set(tenant, mine.serial);
+      let outcome: AppendOutcome = 'conflict';
       try {
         // The batch's buffers are the plan's alone: they move to the writer thread.
-        const posted = this.#post<AppendReply>('append', [tenant, { size: head.size, prevHash: head.prevHash }, packed], [packed.bodies.buffer as ArrayBuffer, packed.nodes.buffer as ArrayBuffer]);
+        const posted = this.#post<AppendReply>('append', [tenant, { size: head.size, prevHash: head.prevHash }, packed, lookUp], [packed.bodies.buffer as ArrayBuffer, packed.nodes.buffer as ArrayBuffer]);
         handedOff?.();
         const reply = await posted;
         outcome = reply.outcome;
@@ -203,6 +216,7 @@ export class SqliteStore implements Store {
         answer();
       }
       if (outcome === 'committed') return result;
+      if (outcome === 'known') lookUp = refused = true;
       if (attempt >= MAX_CONFLICTS) {
         throw new TrailsealError('STORE_UNAVAILABLE', `tenant ${tenant}: the head moved under ${MAX_CONFLICTS} attempts in a row (other writers on this database)`);
       }
@@ -216,8 +230,8 @@ export class SqliteStore implements Store {
    * collections, and garbage collection took 16.5% of the event loop with
    * them held (four 1000-event bodies queued) and 13-14.5% without.
    */
-  #plan(tenant: string, head: HeadRow, eventIds: readonly string[], build: AppendBuilder): { packed: WritePlan; result: AppendResult } {
-    const plan = build(head, this.#reader.known(tenant, eventIds));
+  #plan(tenant: string, head: HeadRow, known: ReadonlyMap<string, ReceiptRow>, build: AppendBuilder): { packed: WritePlan; result: AppendResult } {
+    const plan = build(head, known);
     checkPlan(head, plan);
     return { packed: writePlanOf(plan), result: { head: plan.head, records: plan.records.length } };
   }

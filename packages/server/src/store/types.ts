@@ -75,12 +75,12 @@ export interface AppendResult {
  * may be called more than once: a driver either calls it with the head locked
  * and the ids looked up (PostgreSQL: SELECT ... FOR UPDATE) or calls it on a
  * head it holds (read, or left by its own last append) and writes the plan
- * only if, when it writes, the head and the new ids are still as the plan
- * assumed, calling it again otherwise (SQLite; PostgreSQL first tries its
- * last head with no ids known, and the unique index on event ids refuses a
- * plan that stores one again). Either way what is written continues the
- * stored head exactly. If it throws, nothing is written and the error
- * propagates.
+ * only if, when it writes, the head is still the one the plan extends,
+ * calling it again otherwise. Both drivers first call it with no ids known
+ * (NONE_KNOWN): the unique index on event ids refuses a plan that stores one
+ * again, and the driver calls it again with the stored ids. Either way what
+ * is written continues the stored head exactly. If it throws, nothing is
+ * written and the error propagates.
  */
 export type AppendBuilder = (head: HeadRow, known: ReadonlyMap<string, ReceiptRow>) => AppendPlan;
 
