@@ -389,9 +389,9 @@ export class PostgresStore implements Store {
         const r = await this.#pool.query<{ ok: boolean }>({ ...APPEND_CALL, values: appendValues(tenant, head, plan) });
         ok = r.rows[0]?.ok === true;
       } catch (e) {
-        // 23505: an event id stored before (a producer re-sending), which the
-        // locked append looks up; anything else is the locked append's too.
-        if (pgCode(e) !== '23505') throw storeFailure(e, 'PostgreSQL write failed');
+        // An event id stored before (a producer re-sending): the locked
+        // append looks the ids up. Any other error is the append's.
+        if (!(pgCode(e) === '23505' && (e as { constraint?: unknown }).constraint === 'records_event_id')) throw storeFailure(e, 'PostgreSQL write failed');
         ok = false;
       }
       if (ok) return this.#done(tenant, plan, true);

@@ -180,8 +180,11 @@ export class SqliteStore implements Store {
       // Not on an append that is bound to fail (see #staleUpTo); and a
       // re-sent id of an append in flight gets its receipt from the store
       // once that append is answered (rare: a client retrying early).
-      while (below !== undefined && (below.serial <= (this.#staleUpTo.get(tenant) ?? -1) || holdsAny(below, eventIds))) {
-        if (holdsAny(below, eventIds)) lookUp = true;
+      while (below !== undefined) {
+        const holds = holdsAny(below, eventIds);
+        if (!holds && below.serial > (this.#staleUpTo.get(tenant) ?? -1)) break;
+        // Once it is answered, the ids it held are stored: look them up.
+        if (holds) lookUp = true;
         await below.answered;
         below = this.#inFlight.get(tenant);
       }
