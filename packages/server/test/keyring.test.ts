@@ -1,13 +1,13 @@
 // Key custody: tenant keys are stored only wrapped under the root key, bound
 // to their tenant; the root key comes from the environment or a key file.
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { isTrailsealError } from '@trailseal/format';
 import { LocalKeyWrapper, loadRootKey } from '../src/keyring.js';
-import { execFileSync } from 'node:child_process';
-import { pathToFileURL } from 'node:url';
 import { DEFAULT_HEAP_GROWING_PERCENT, loadConfig } from '../src/config.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'trailseal-keys-'));

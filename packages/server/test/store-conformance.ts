@@ -762,6 +762,7 @@ export function storeConformance(name: string, open: () => Promise<OpenedStore>)
       expect(got).toEqual(want);
       expect(await store.seqAtTime(tenantId('no-such-tenant'), T0)).toBe(0);
     });
+
     it('checkpoints: put, latest, at, and a second put for a size is a no-op', async () => {
       const { row } = await createLog('cps');
       expect(await store.latestCheckpoint(row.id)).toBeUndefined();
